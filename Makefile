@@ -1,0 +1,34 @@
+# The two commands: `make demo` and `make test`. Both create .venv when missing and install into it:
+# torch 2.13.0 first (a CPU wheel here; a bare `torch` requirement would pull a CUDA build), then the
+# package with its dev extra.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.algonauts-installed
+SIM ?= data/sim
+SIZE ?= small
+export WANDB_MODE ?= offline
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo test test-slow export clean-nbs
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/algonauts-demo $(SIM) --size $(SIZE)
+
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+test-slow: $(STAMP)
+	ALGONAUTS_TEST_FLAGS=slow $(PY) -m pytest tests
+
+export: $(STAMP)
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
