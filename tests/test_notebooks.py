@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 import pytest
 from nbdev.config import get_config
-from nbdev.test import test_nb
+from nbdev.test import test_nb as run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')) and p.name != 'train.ipynb')
@@ -20,5 +20,5 @@ def _flags():
 @pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
 def test_notebook(nb):
     skip, force = _flags()
-    ok, secs = test_nb(nb, skip_flags=skip, force_flags=force, basepath=ROOT, showerr=True)
+    ok, secs = run_notebook(nb, skip_flags=skip, force_flags=force, basepath=ROOT, showerr=True)
     assert ok, f'{nb.name} failed (see the traceback above)'
