@@ -63,7 +63,10 @@ class ModelCfg:
     modality_dropout: float = 0.2  # probability of dropping each stream (one is always kept)
     time_mask: float = 0.0  # fraction of input TRs masked during training
     head: str = 'both'  # output heads: 'shared', 'subject' or 'both'
+    mlp_ratio: int = 4  # feed-forward width of the transformers, in multiples of `hidden`
+    rope_base: float = 10000.0  # base of the rotary position embedding's frequencies (in TRs)
     tconv_kernel: int = 45  # kernel of the depthwise temporal convolution (tconv)
+    tconv_fuse: str = 'sum'  # how tconv combines the projected streams: 'sum' or 'concat'
     ridge_delay: int = 3  # HRF delay in TRs (ridge)
     ridge_window: int = 5  # stimulus window in TRs (ridge)
     ridge_alphas: list = field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6])  # ridge penalties searched per parcel
