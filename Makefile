@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.algonauts-installed
 SIM ?= data/sim
 SIZE ?= small
-export WANDB_MODE ?= offline
+export WANDB_SILENT ?= true
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo test test-slow export clean-nbs
