@@ -1,0 +1,44 @@
+# Shared by the batch scripts (sourced, not submitted). Arguments are papermill parameters of
+# nbs/train.ipynb as key=value (e.g. name=run0 params=configs/small.yaml overrides="train.epochs=5").
+# Site setup (modules, venv, data paths) goes in slurm/setup_env.sh (see setup_env.sh.example) or in
+# the file named by $ALGONAUTS_SETUP.
+set -euo pipefail
+ROOT="${ALGONAUTS_ROOT:-${SLURM_SUBMIT_DIR:-$(pwd)}}"
+cd "$ROOT"
+SETUP="${ALGONAUTS_SETUP:-$ROOT/slurm/setup_env.sh}"
+if [ -f "$SETUP" ]; then source "$SETUP"; fi
+PAPERMILL="${PAPERMILL:-papermill}"
+KERNEL="${KERNEL:-python3}"
+
+declare -A P=()
+for kv in "$@"; do
+  case "$kv" in *=*) P["${kv%%=*}"]="${kv#*=}" ;; *) echo "algonauts: argument '$kv' is not key=value" >&2; exit 2 ;; esac
+done
+# The notebook and this script must agree on where the run folder is: resolve both paths here.
+P[outputs_dir]="${P[outputs_dir]:-${OUTPUTS_DIR:-$ROOT/outputs}}"
+P[checkpoint_dir]="${P[checkpoint_dir]:-${CHECKPOINT_DIR:-${P[outputs_dir]}/checkpoints}}"
+OUTPUTS_DIR="${P[outputs_dir]}"; CHECKPOINT_DIR="${P[checkpoint_dir]}"
+# Job arrays: one seed per task, and a run name per seed.
+if [ -n "${SLURM_ARRAY_TASK_ID:-}" ] && [ -z "${P[seed]:-}" ]; then P[seed]="$SLURM_ARRAY_TASK_ID"; fi
+BASE="${P[name]:-${SLURM_JOB_NAME:-algonauts}-${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-local}}}"
+if [ -n "${SLURM_ARRAY_TASK_ID:-}" ]; then P[name]="$BASE-s${P[seed]}"; else P[name]="$BASE"; fi
+
+pm_args() { for k in "${!P[@]}"; do printf '%s\0' -p "$k" "${P[$k]}"; done; }
+
+on_preempt() {  # SLURM's warning signal (--signal=B:USR1@N) or SIGTERM
+  echo "algonauts: signal at $(date +%T): checkpointing, then requeueing job ${SLURM_JOB_ID:-?}"
+  pkill -USR1 -P "$PM" 2>/dev/null || true  # the kernel, papermill's child, saves a checkpoint and stops
+  wait "$PM" || true
+  if [ -n "${SLURM_JOB_ID:-}" ]; then scontrol requeue "$SLURM_JOB_ID"; fi
+  exit 0
+}
+
+run_notebook() {  # run_notebook OUT.ipynb: execute nbs/train.ipynb with the parameters into OUT.ipynb
+  local out="$1"; mkdir -p "$(dirname "$out")"
+  echo "algonauts: $(date +%T) ${P[stage]} ${P[name]} (attempt ${SLURM_RESTART_COUNT:-0}) -> $out"
+  trap on_preempt USR1 TERM
+  mapfile -d '' args < <(pm_args)
+  "$PAPERMILL" "$ROOT/nbs/train.ipynb" "$out" -k "$KERNEL" --cwd "$ROOT" --log-output "${args[@]}" &
+  PM=$!
+  wait "$PM"
+}
