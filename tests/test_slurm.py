@@ -85,3 +85,20 @@ def test_preempted_job_resumes(cluster, sim, tmp_path):
     assert m and int(m.group(1)) < 6, text[-3000:]
     assert '(attempt 1)' in text and (run/'train_result.json').exists(), text[-3000:]
     assert len((run/'metrics.jsonl').read_text().splitlines()) == 6
+
+def test_optuna_sweep_array(cluster, sim, tmp_path):
+    "The offline sweep as a SLURM array: two tasks share one Optuna journal file"
+    import yaml, optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    spec = yaml.safe_load((ROOT/'configs/sweep.yaml').read_text())
+    spec['parameters'] = {'train.lr': spec['parameters']['train.lr'], 'model.hidden': {'values': [16, 32]}}
+    (tmp_path/'sweep.yaml').write_text(yaml.safe_dump(spec))
+    args = ['--study', 'arr', '--sweep', str(tmp_path/'sweep.yaml'), '--params', '', '--features', f'{sim}/features.yaml',
+            '--data_dir', f'{sim}/fmri', '--features_dir', f'{sim}/features', '--outputs_dir', str(tmp_path/'out'),
+            '--set', 'train.epochs=1', '--set', 'model.n_heads=2', '--set', 'logging.wandb_mode=disabled', '--set', 'logging.progress=false']
+    r = subprocess.run(['sbatch', '--parsable', '--wait', '--array=0-1', *SMALL, f'--output={tmp_path}/opt-%a.out',
+                        'slurm/sweep_optuna.sh', *args], cwd=ROOT, env=cluster, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr + ''.join(p.read_text()[-2000:] for p in tmp_path.glob('opt-*.out'))
+    study = optuna.load_study(study_name='arr', storage=JournalStorage(JournalFileBackend(str(tmp_path/'out/sweeps/arr.journal'))))
+    assert len([t for t in study.trials if t.state.name == 'COMPLETE']) == 2
