@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/algonauts-demo $(SIM) --size $(SIZE)
 
 test: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=8
 
 test-slow: $(STAMP)
 	ALGONAUTS_TEST_FLAGS=slow $(PY) -m pytest tests
