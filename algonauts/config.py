@@ -6,16 +6,16 @@ Docs: https://algonauts-dev.github.io/algonauts/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #b3ac3715
 from __future__ import annotations
-import argparse, copy, dataclasses, os, typing
+import argparse, contextlib, copy, dataclasses, os, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['N_PARCELS', 'TR', 'SUBJECTS', 'MOVIES', 'OOD_MOVIES', 'ENV_PATHS', 'FLAG_KEYS', 'ConfigError', 'DataCfg', 'ModelCfg',
-           'LossCfg', 'TrainCfg', 'LoggingCfg', 'PathsCfg', 'Config', 'valid_keys', 'set_key', 'update_config',
-           'to_dict', 'to_yaml', 'from_yaml', 'read_yaml', 'read_features_yaml', 'resolve_paths', 'checkpoint_root',
-           'parse_overrides', 'load_config', 'config_parser', 'config_from_args', 'uncommented_keys']
+__all__ = ['N_PARCELS', 'TR', 'SUBJECTS', 'MOVIES', 'OOD_MOVIES', 'ENV_PATHS', 'FLAG_KEYS', 'ConfigError', 'atomic', 'DataCfg',
+           'ModelCfg', 'LossCfg', 'TrainCfg', 'LoggingCfg', 'PathsCfg', 'Config', 'valid_keys', 'set_key',
+           'update_config', 'to_dict', 'to_yaml', 'from_yaml', 'read_yaml', 'read_features_yaml', 'resolve_paths',
+           'checkpoint_root', 'parse_overrides', 'load_config', 'config_parser', 'config_from_args', 'uncommented_keys']
 
 # %% ../nbs/00_config.ipynb #8c296e01
 N_PARCELS = 1000  # Schaefer-2018 parcels, 7 networks
@@ -29,6 +29,17 @@ ENV_PATHS = {'data_dir': 'DATA_DIR', 'features_dir': 'FEATURES_DIR',
 # %% ../nbs/00_config.ipynb #9b4527b8
 class ConfigError(ValueError):
     "Bad configuration: unknown key, wrong type, malformed file"
+
+# %% ../nbs/00_config.ipynb #e5712952
+@contextlib.contextmanager
+def atomic(path):
+    "Yield a temporary path beside `path` (same suffix); rename it to `path` on success, remove it on error"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.tmp-{os.getpid()}-{path.name}')
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_config.ipynb #aa2cb280
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, h5py
 from scipy.signal import lfilter
 from scipy.stats import gamma
-from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES
+from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, atomic
 from .data import (fmri_path, atlas_path, samples_path, make_key, clip_stems, clip_kind, movie, season,
                             DataError, TASKS, STD_FLOOR)
 from .atlas import NETWORK_NAMES, network_of
@@ -24,8 +24,8 @@ __all__ = ['STREAMS', 'STREAM_HELP', 'MISSING_RUNS', 'REQUIRED', 'REPEATED', 'MO
            'TRANSCRIPT_COLUMNS', 'STREAM_LATENTS', 'HIDDEN', 'NUISANCE', 'FEATURE_NOISE', 'NETWORKS', 'AFFINITY',
            'NONLIN', 'HRF_TRS', 'HRF_PEAK', 'HRF_SUBJECT', 'SUBJECT_DEV', 'SUBJECT_NOISE', 'PARCEL_NOISE', 'N_GLOBAL',
            'GLOBAL_VAR', 'GLOBAL_PHI', 'RUNS_PER_SESSION', 'ATLAS_SHAPE', 'ATLAS_AFFINE', 'BRAIN_RADII',
-           'GROUND_TRUTH_README', 'ar1', 'atomic', 'friends_clips', 'movie_clips', 'ood_clips', 'SimSize', 'sim_size',
-           'Clip', 'plan', 'latent_columns', 'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript',
+           'GROUND_TRUTH_README', 'ar1', 'friends_clips', 'movie_clips', 'ood_clips', 'SimSize', 'sim_size', 'Clip',
+           'plan', 'latent_columns', 'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript',
            'write_transcript', 'stream_params', 'stream_features', 'parcel_networks', 'hrf', 'convolve', 'make_brain',
            'integrate', 'brain_signal', 'noise', 'record', 'sessions', 'run_keys', 'atlas_volume', 'write_atlas',
            'save_npy', 'features_yaml', 'feature_stem', 'signal_path', 'check_out', 'simulate', 'format_summary',
@@ -44,17 +44,6 @@ def ar1(n:int, k:int, phi:float, rng, burn:int=50) -> np.ndarray:
 def _z(x, axis=0):
     "z-score along `axis`"
     return (x - x.mean(axis)) / np.maximum(x.std(axis), STD_FLOOR)
-
-# %% ../nbs/02_simulate.ipynb #e61cbd4c
-@contextlib.contextmanager
-def atomic(path):
-    "Yield a temporary path beside `path` (same suffix); rename it to `path` on success, remove it on error"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.tmp-{os.getpid()}-{path.name}')
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/02_simulate.ipynb #61a27b69
 STREAMS = ('video', 'audio', 'text')  # feature streams, in features.yaml order

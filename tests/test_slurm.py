@@ -102,3 +102,23 @@ def test_optuna_sweep_array(cluster, sim, tmp_path):
     assert r.returncode == 0, r.stderr + ''.join(p.read_text()[-2000:] for p in tmp_path.glob('opt-*.out'))
     study = optuna.load_study(study_name='arr', storage=JournalStorage(JournalFileBackend(str(tmp_path/'out/sweeps/arr.journal'))))
     assert len([t for t in study.trials if t.state.name == 'COMPLETE']) == 2
+
+def test_extract_array(cluster, tmp_path):
+    "slurm/extract.sh as a 2-task array, one Friends season each, classic streams; a second run skips everything"
+    import yaml
+    from algonauts.extract import synthetic_movie
+    stim = tmp_path/'stim'
+    for s in (1, 2):
+        synthetic_movie(stim/f'movies/friends/s{s}/friends_s0{s}e01a.mkv', 6, fps=4, size=(16, 12), sample_rate=8000, flashes=[(2, 3)])
+    (tmp_path/'x.yaml').write_text(yaml.safe_dump({'streams': {'lum': {'kind': 'video_classic'}, 'snd': {'kind': 'audio_classic', 'n_mfcc': 4, 'sample_rate': 8000}}}))
+    args = [str(tmp_path/'x.yaml'), '--stimuli_dir', str(stim), '--features_dir', str(tmp_path/'feats'), '--movies', 'friends', '--streams', 'lum']
+    r = subprocess.run(['sbatch', '--parsable', '--wait', '--array=1-2', *SMALL, f'--output={tmp_path}/ex-%a.out', 'slurm/extract.sh', *args],
+                       cwd=ROOT, env=cluster, capture_output=True, text=True, timeout=600)
+    logs = ''.join(p.read_text() for p in sorted(tmp_path.glob('ex-*.out')))
+    assert r.returncode == 0, r.stderr + logs[-3000:]
+    assert logs.count('lum: width 7, 1 written, 0 skipped') == 2, logs  # each task did its own season
+    assert sorted(p.name for p in (tmp_path/'feats/lum').glob('*.npy')) == ['friends_s01e01a.npy', 'friends_s02e01a.npy']
+    assert yaml.safe_load((tmp_path/'feats/features.yaml').read_text())['input_dims'] == {'lum': 7}
+    r = subprocess.run(['sbatch', '--parsable', '--wait', *SMALL, f'--output={tmp_path}/ex-all.out', 'slurm/extract.sh', *args],
+                       cwd=ROOT, env=cluster, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and 'lum: width 7, 0 written, 2 skipped' in (tmp_path/'ex-all.out').read_text()
