@@ -59,9 +59,11 @@ def _to(b, device):
 @torch.no_grad()
 def predict_sample(model, sample:dict, window:int, device, dtype=None, batch:int=32) -> np.ndarray:
     "Prediction `T,P` for one whole-run sample"
-    T = int(sample['mask'].sum()); hop = max(1, window // 2)
+    T = int(sample['mask'].sum()); hop = max(1, window // 4)
     starts = sorted({*range(0, max(T - window, 0) + 1, hop), max(T - window, 0)})
     out, n = torch.zeros(T, N_PARCELS, dtype=torch.float64), torch.zeros(T, 1, dtype=torch.float64)
+    i = torch.arange(window, dtype=torch.float64)
+    w = torch.minimum(i + 1, window - i)[:, None]  # window,1 triangle: TRs near a window's edges count least
     for i in range(0, len(starts), batch):
         chunk = [{**{k: v for k, v in sample.items() if k != 'fmri'}, 'mask': sample['mask'][a:a+window],
                   'feats': {k: v[a:a+window] for k, v in sample['feats'].items()}} for a in starts[i:i+batch]]
@@ -69,7 +71,7 @@ def predict_sample(model, sample:dict, window:int, device, dtype=None, batch:int
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             y = model(b['feats'], b['subject'], b['mask'], b['present']).float().cpu()
         for a, yy in zip(starts[i:i+batch], y):
-            L = min(window, T - a); out[a:a+L] += yy[:L]; n[a:a+L] += 1
+            L = min(window, T - a); out[a:a+L] += yy[:L] * w[:L]; n[a:a+L] += w[:L]
     return (out / n).float().numpy()
 
 # %% ../nbs/06_train.ipynb #a088ea3f
