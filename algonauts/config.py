@@ -78,7 +78,7 @@ class ModelCfg:
     rope_base: float = 10000.0  # base of the rotary position embedding's frequencies (in TRs)
     tconv_kernel: int = 45  # kernel of the depthwise temporal convolution (tconv)
     tconv_fuse: str = 'sum'  # how tconv combines the projected streams: 'sum' or 'concat'
-    temporal_conv: int = 0  # fmri: kernel (TRs) of a residual depthwise temporal convolution before the temporal transformer; 0 disables
+    temporal_conv: int = 45  # fmri: kernel (TRs) of a residual depthwise temporal convolution before the temporal transformer; 0 disables
     ridge_delay: int = 3  # HRF delay in TRs (ridge)
     ridge_window: int = 5  # stimulus window in TRs (ridge)
     ridge_alphas: list = field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6])  # ridge penalties searched per parcel

@@ -87,7 +87,7 @@ def predict(model, ds:FMRIDataset, cfg, device=None, dtype=None) -> tuple:
     model.eval(); preds, truth = {}, {}
     for i, src in enumerate(ds.sources):
         s = ds[i]
-        window = src.n_tr if cfg.model.kind in WHOLE_RUN_MODELS else cfg.data.window
+        window = src.n_tr if cfg.model.kind in WHOLE_RUN_MODELS or cfg.data.whole_runs else cfg.data.window  # as trained
         preds.setdefault(src.subject, {})[run_key(src)] = predict_sample(model, s, window, device, dtype)
         if 'fmri' in s: truth.setdefault(src.subject, {})[run_key(src)] = s['fmri'][:src.n_tr].numpy()
     return preds, (truth or None)
