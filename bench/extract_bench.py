@@ -52,7 +52,7 @@ def main(argv=None):
         movies[s] = synthetic_movie(a.out/f'movie{int(s)}.mkv', s, fps=24, size=(720, 480), sample_rate=48000, flashes=[(1, 2)], tones=[(3, 4)])
     tsv = a.out/'transcript.tsv'
     rng = np.random.default_rng(0); words = 'we were on a break ross could I be any more wearing how you doing'.split()
-    rows = [list(rng.choice(words, rng.poisson(2.5))) for _ in range(n_trs(a.seconds))]
+    rows = [[str(w) for w in rng.choice(words, rng.poisson(2.5))] for _ in range(n_trs(a.seconds))]
     tsv.write_text('text_per_tr\twords_per_tr\tonsets_per_tr\tdurations_per_tr\n' + ''.join(f"{' '.join(w)}\t{w!r}\t[]\t[]\n" for w in rows))
     streams = {
         'video_classic (8 frames/TR, 7 features)': ({'kind': 'video_classic'}, a.seconds, False),
