@@ -116,12 +116,18 @@ def table(rows:dict, tput:dict) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser(doc:str, out_help:str, models:list, results:Path) -> argparse.ArgumentParser:
+    "The flags shared by the benchmark scripts: --sim --out --models --results"
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument('--sim', required=True, type=Path, help='simulated data set (algonauts-simulate OUT --size small)')
-    p.add_argument('--out', required=True, type=Path, help='folder for runs and per-model results')
-    p.add_argument('--models', nargs='+', default=['fmri', 'ridge', 'tconv'], help='model kinds')
-    p.add_argument('--results', type=Path, default=ROOT/'bench'/'results.md', help='markdown file written with the table')
+    p.add_argument('--out', required=True, type=Path, help=out_help)
+    p.add_argument('--models', nargs='+', default=models, help='model kinds')
+    p.add_argument('--results', type=Path, default=results, help='markdown file written with the table')
+    return p
+
+
+def main(argv=None):
+    p = parser(__doc__, 'folder for runs and per-model results', ['fmri', 'ridge', 'tconv'], ROOT/'bench'/'results.md')
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     sim, out = a.sim.resolve(), a.out.resolve()

@@ -11,7 +11,7 @@ reaches from these features when the fMRI noise no longer limits learning: an em
 same model trained on the recording. Results go to stdout and `bench/denoised_bound.md`.
 """
 from __future__ import annotations
-import argparse, json, os, sys, time
+import json, os, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,11 +39,7 @@ def denoised_twin(sim:Path, twin:Path) -> Path:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--sim', required=True, type=Path, help='simulated data set (algonauts-simulate OUT --size small)')
-    p.add_argument('--out', required=True, type=Path, help='folder for the twin data set and the runs')
-    p.add_argument('--models', nargs='+', default=['tconv', 'fmri', 'ridge'], help='model kinds')
-    p.add_argument('--results', type=Path, default=ROOT/'bench'/'denoised_bound.md', help='markdown file written')
+    p = benchmark.parser(__doc__, 'folder for the twin data set and the runs', ['tconv', 'fmri', 'ridge'], ROOT/'bench'/'denoised_bound.md')
     a = p.parse_args(argv)
     sim, out = a.sim.resolve(), a.out.resolve()
     twin = denoised_twin(sim, out/'twin')
