@@ -9,7 +9,7 @@ from __future__ import annotations
 import re, pickle
 from pathlib import Path
 import numpy as np
-from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError
+from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, atomic
 
 # %% auto #0
 __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'SPLITS', 'STD_FLOOR',
@@ -127,11 +127,8 @@ def index_runs(data_dir, subjects=SUBJECTS, tasks=TASKS) -> list:
 # %% ../nbs/01_data.ipynb #ed0c4792
 def _write_h5(path, arrays:dict):
     "Write `{key: array}` to HDF5 `path` atomically"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    with h5py.File(tmp, 'w') as f:
+    with atomic(path) as tmp, h5py.File(tmp, 'w') as f:
         for k, v in arrays.items(): f.create_dataset(k, data=v)
-    os.replace(tmp, path)
 
 # %% ../nbs/01_data.ipynb #447e58cf
 FEATURE_EXTS = ('.npy', '.pt', '.h5')
@@ -228,9 +225,8 @@ class FeatureStats:
     std: dict  # stream -> (D,)
 
     def save(self, path):
-        path = Path(path); tmp = path.with_name(path.name + '.tmp.npz')
-        np.savez(tmp, **{f'mean/{k}': v for k, v in self.mean.items()}, **{f'std/{k}': v for k, v in self.std.items()})
-        os.replace(tmp, path)
+        with atomic(path) as tmp:
+            np.savez(tmp, **{f'mean/{k}': v for k, v in self.mean.items()}, **{f'std/{k}': v for k, v in self.std.items()})
 
     @classmethod
     def load(cls, path):

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd, h5py, torch
 from matplotlib.figure import Figure
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
-from .config import N_PARCELS, TR, SUBJECTS
+from .config import N_PARCELS, TR, SUBJECTS, atomic
 from .atlas import load_atlas, NETWORK_NAMES, network_of, parcel_to_surface
 from .data import DataError, FeatureStats, dataset, fmri_path, parse_key
 from .model import build_model
@@ -32,9 +32,7 @@ DPI = 90  # resolution of saved figures: small PNGs, readable text
 def _save(fig:Figure, output_file=None, dpi:int=DPI) -> Figure:
     "Save `fig` to `output_file` (if given) through a temporary file; return `fig`"
     if output_file is not None:
-        path = Path(output_file); tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-        try: fig.savefig(tmp, dpi=dpi, format=path.suffix[1:] or 'png'); os.replace(tmp, path)
-        finally: tmp.unlink(missing_ok=True)
+        with atomic(output_file) as tmp: fig.savefig(tmp, dpi=dpi, format=Path(output_file).suffix[1:] or 'png')
     return fig
 
 def _new_axes(axes=None, figure=None, figsize=(5, 3)):
@@ -249,9 +247,7 @@ def _png(fig:Figure, dpi:int=DPI) -> bytes:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi); return buf.getvalue()
 
 def _write_bytes(path:Path, data:bytes):
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try: tmp.write_bytes(data); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    with atomic(path) as tmp: tmp.write_bytes(data)
 
 def _val_predictions(run_dir:Path, rcfg) -> tuple:
     "(preds, truth) of the validation runs by the run's `best.pt`"

@@ -10,7 +10,7 @@ import argparse, io, os, pickle, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, h5py
-from .config import N_PARCELS, SUBJECTS
+from .config import N_PARCELS, SUBJECTS, atomic
 from .data import DataError, TEST_SETS, clip_kind, target_samples
 
 # %% auto #0
@@ -180,15 +180,11 @@ def write_submission(sub:dict, # {subject: {clip: float32 n_TR,P}}
     if path.suffix not in ('.zip', '.npy'): raise SubmissionError(f"{path}: expected a .zip or .npy file name")
     if path.exists() and not force: raise FileExistsError(f"{path} exists; pass force=True (--force) to replace it")
     if samples is not None: validate_submission(sub, samples)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
+    with atomic(path) as tmp:
         if path.suffix == '.npy':
             with open(tmp, 'wb') as f: np.save(f, sub, allow_pickle=True)
         else:
             with zipfile.ZipFile(tmp, 'w') as z, z.open(path.stem + '.npy', 'w', force_zip64=True) as f: np.save(f, sub, allow_pickle=True)
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/03_metrics.ipynb #b9f8f6c5

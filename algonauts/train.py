@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
-from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError
+from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic
 from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError
 from .model import build_model
 from .loss import make_loss
@@ -155,8 +155,7 @@ def set_rng_state(s:dict):
 
 def atomic_save(obj, path):
     "`torch.save` to a temporary file, then rename"
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    torch.save(obj, tmp); os.replace(tmp, path)
+    with atomic(path) as tmp: torch.save(obj, tmp)
 
 @patch
 def state_dict(self:Learner) -> dict:
@@ -318,7 +317,7 @@ def git_commit():
 
 def write_text(path, text):
     "Write `text` to `path` atomically"
-    tmp = Path(path).with_name(Path(path).name + '.tmp'); tmp.write_text(text); os.replace(tmp, path)
+    with atomic(path) as tmp: tmp.write_text(text)
 
 # %% ../nbs/06_train.ipynb #e2661405
 def _comparable(cfg): return {k: v for k, v in to_dict(cfg).items() if k not in ('paths',)}
@@ -394,8 +393,7 @@ def train(cfg) -> dict:
     else: best_epoch = _learn(cfg, model, FMRIDataset(cfg, train_src, stats), run_dir, val_ds).best_epoch
     model.load_state_dict(torch.load(run_dir/'best.pt'))
     res = metrics.score(*predict(model, val_ds, cfg, get_device(cfg.train.device)), trim=cfg.train.trim)
-    np.savez(run_dir/'val_parcel_r.tmp.npz', **res.per_parcel)  # per-parcel weights for ensembles
-    os.replace(run_dir/'val_parcel_r.tmp.npz', run_dir/'val_parcel_r.npz')
+    with atomic(run_dir/'val_parcel_r.npz') as tmp: np.savez(tmp, **res.per_parcel)  # per-parcel weights for ensembles
     best = dict(epoch=best_epoch, score=res.score, per_subject=res.per_subject)
     result = dict(run_id=run_dir.name, run_dir=str(run_dir), best_epoch=best['epoch'], best_score=best['score'],
                   per_subject=best['per_subject'], n_train=len(train_src), n_val=len(val_ds.sources))
