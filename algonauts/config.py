@@ -6,7 +6,7 @@ Docs: https://algonauts-dev.github.io/algonauts/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #b3ac3715
 from __future__ import annotations
-import argparse, contextlib, copy, dataclasses, os, typing
+import argparse, contextlib, copy, dataclasses, os, socket, typing, uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import yaml
@@ -35,7 +35,7 @@ class ConfigError(ValueError):
 def atomic(path):
     "Yield a temporary path beside `path` (same suffix); rename it to `path` on success, remove it on error"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.tmp-{os.getpid()}-{path.name}')
+    tmp = path.with_name(f'.tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}')  # unique on shared disks
     try:
         yield tmp
         os.replace(tmp, path)
