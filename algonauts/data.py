@@ -12,10 +12,10 @@ import numpy as np
 from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, atomic
 
 # %% auto #0
-__all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'SPLITS', 'STD_FLOOR',
-           'CHUNK', 'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind',
-           'clip_name', 'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'index_runs', 'feature_file',
-           'open_feature', 'check_width', 'fit_length', 'read_rows', 'in_split', 'Source', 'group_runs',
+__all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'TRANSCRIPT_COLUMNS',
+           'SPLITS', 'STD_FLOOR', 'CHUNK', 'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key',
+           'make_key', 'clip_kind', 'clip_name', 'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'index_runs',
+           'feature_file', 'open_feature', 'check_width', 'fit_length', 'read_rows', 'in_split', 'Source', 'group_runs',
            'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'feature_stats', 'window_starts',
            'FMRIDataset', 'collate', 'make_loader', 'split_sources', 'fit_stats', 'dataset']
 
@@ -132,6 +132,7 @@ def _write_h5(path, arrays:dict):
 
 # %% ../nbs/01_data.ipynb #447e58cf
 FEATURE_EXTS = ('.npy', '.pt', '.h5')
+TRANSCRIPT_COLUMNS = ('text_per_tr', 'words_per_tr', 'onsets_per_tr', 'durations_per_tr')  # official transcript TSV, one row per TR
 
 def feature_file(features_dir, stream_dir, clip, stream='') -> Path:
     "The one feature file of `clip` in `features_dir/stream_dir`"

@@ -10,18 +10,17 @@ import argparse, ast, csv, dataclasses, inspect, json, math, os, re, sys, time, 
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, yaml
-from .config import TR, ConfigError, read_yaml, read_features_yaml, atomic
-from .data import DataError, clip_name, clip_kind, clip_stems
+from .config import TR, ConfigError, read_yaml, read_features_yaml, atomic, parse_overrides
+from .data import DataError, clip_name, clip_kind, clip_stems, TRANSCRIPT_COLUMNS
 
 # %% auto #0
-__all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'TRANSCRIPT_COLUMNS', 'SPEC_FILE',
-           'EXTRAS', 'n_trs', 'tr_windows', 'StreamSpec', 'ExtractConfig', 'extract_config', 'stimuli', 'output_path',
-           'synthetic_movie', 'movie_duration', 'iter_frames', 'read_audio', 'pool_rows', 'frame_stats',
-           'video_classic', 'audio_classic', 'audio_classic_width', 'pick_device', 'pool_tokens', 'select_layers',
-           'HFModel', 'VisionModel', 'frame_windows', 'vision_features', 'AudioModel', 'audio_windows',
-           'audio_features', 'read_transcript', 'TextModel', 'text_features', 'load_model', 'stream_width',
-           'clip_features', 'save_features', 'spec_record', 'check_settings', 'extract_stream', 'update_features_yaml',
-           'need_extras', 'extract', 'extract_cli']
+__all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'SPEC_FILE', 'EXTRAS', 'n_trs',
+           'tr_windows', 'StreamSpec', 'ExtractConfig', 'extract_config', 'stimuli', 'output_path', 'synthetic_movie',
+           'movie_duration', 'iter_frames', 'read_audio', 'pool_rows', 'frame_stats', 'video_classic', 'audio_classic',
+           'audio_classic_width', 'pick_device', 'pool_tokens', 'select_layers', 'HFModel', 'VisionModel',
+           'frame_windows', 'vision_features', 'AudioModel', 'audio_windows', 'audio_features', 'read_transcript',
+           'TextModel', 'text_features', 'load_model', 'stream_width', 'clip_features', 'save_features', 'spec_record',
+           'check_settings', 'extract_stream', 'update_features_yaml', 'need_extras', 'extract', 'extract_cli']
 
 # %% ../nbs/11_extract.ipynb #7dd34d6c
 def n_trs(duration:float, tr:float=TR) -> int:
@@ -152,12 +151,15 @@ def synthetic_movie(path, # .mkv file written (atomically)
     return path
 
 # %% ../nbs/11_extract.ipynb #1e8863e6
+def _duration(c) -> float:
+    "Seconds of an open container (its duration, else its longest stream)"
+    if c.duration: return c.duration / 1e6
+    return max(float(s.duration * s.time_base) for s in c.streams if s.duration)
+
 def movie_duration(path) -> float:
-    "Seconds of the movie at `path` (container duration, else its longest stream)"
+    "Seconds of the movie at `path`"
     import av
-    with av.open(str(path)) as c:
-        if c.duration: return c.duration / 1e6
-        return max(float(s.duration * s.time_base) for s in c.streams if s.duration)
+    with av.open(str(path)) as c: return _duration(c)
 
 def iter_frames(path, # movie file
                 fps:float, # grid rate
@@ -168,7 +170,7 @@ def iter_frames(path, # movie file
     with av.open(str(path)) as c:
         if not c.streams.video: raise DataError(f"{path}: no video stream")
         vs = c.streams.video[0]; vs.thread_type = 'AUTO'
-        end, k, prev, img = movie_duration(path), 0, None, None
+        end, k, prev, img = _duration(c), 0, None, None
         from av.video.reformatter import VideoReformatter
         rf = VideoReformatter()  # one scaler for the whole clip: a new one per frame costs ~100x more
         convert = lambda f: rf.reformat(f, format='rgb24', **({'width': size[0], 'height': size[1]} if size else {})).to_ndarray()
@@ -415,8 +417,6 @@ def audio_features(path, model:AudioModel, n:int, tr:float=TR) -> np.ndarray:
     return torch.cat(out).numpy().astype(np.float32)
 
 # %% ../nbs/11_extract.ipynb #58e265aa
-TRANSCRIPT_COLUMNS = ('text_per_tr', 'words_per_tr', 'onsets_per_tr', 'durations_per_tr')
-
 def read_transcript(path) -> list:
     "Words of each TR (a list of lists) from an official transcript TSV"
     with open(path, newline='') as f: rows = list(csv.DictReader(f, delimiter='\t'))
@@ -478,7 +478,7 @@ def stream_width(spec:StreamSpec, model=None) -> int:
 def clip_features(spec:StreamSpec, model, clip:str, files:dict, tr:float=TR) -> np.ndarray:
     "n,width features of one clip for one stream"
     movie, text = files.get('movie'), files.get('transcript')
-    words = read_transcript(text) if text else None
+    words = read_transcript(text) if text and (spec.kind == 'text' or not movie) else None  # the rows come from the movie
     n = n_trs(movie_duration(movie), tr) if movie else len(words)
     if spec.kind == 'text':
         if words is None:
@@ -492,7 +492,6 @@ def clip_features(spec:StreamSpec, model, clip:str, files:dict, tr:float=TR) -> 
 
 def save_features(path, x, dtype='float16'):
     "np.save `x` as `dtype`, atomically"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with atomic(path) as tmp, open(tmp, 'wb') as f: np.save(f, np.asarray(x).astype(dtype))
 
 # %% ../nbs/11_extract.ipynb #837f4c74
@@ -517,7 +516,7 @@ def extract_stream(name:str, spec:StreamSpec, clips:dict, features_dir, dtype='f
                    device='cpu', overwrite:bool=False, progress:bool=True, expected:int=None) -> dict:
     "Extract one stream for `clips` ({clip: files}); returns {'width', 'written', 'skipped', 'seconds', 'movie_s'}"
     from tqdm.auto import tqdm
-    t0, model = time.time(), None
+    t0 = time.time()
     check_settings(Path(features_dir)/spec.folder, spec, tr, clips, overwrite)
     todo = {c: f for c, f in clips.items() if overwrite or not output_path(features_dir, spec.folder, c).exists()}
     model = load_model(spec, device) if todo else None
@@ -585,7 +584,7 @@ def extract(cfg:ExtractConfig, stimuli_dir, features_dir, streams=None, kinds=('
     for name in streams or cfg.streams:
         out[name] = extract_stream(name, cfg.streams[name], clips, features_dir, cfg.dtype, cfg.tr, device, overwrite,
                                    progress, dims.get(name))
-        update_features_yaml(Path(features_dir)/'features.yaml', {name: (cfg.streams[name].folder, out[name]['width'])}, overwrite)
+        update_features_yaml(yml, {name: (cfg.streams[name].folder, out[name]['width'])}, overwrite)
     return out
 
 # %% ../nbs/11_extract.ipynb #a5ae3cc0
@@ -613,9 +612,7 @@ def extract_cli(argv=None, env=None):
     try:
         if not a.stimuli_dir or not a.features_dir: raise ConfigError('--stimuli_dir and --features_dir (or STIMULI_DIR, FEATURES_DIR) are required')
         d = read_yaml(a.config)
-        for o in a.set:
-            if '=' not in o: raise ConfigError(f"--set {o!r}: expected key=value")
-            _set(d, *o.split('=', 1))
+        for k, v in parse_overrides(a.set).items(): _set(d, k, v)
         if a.dtype: d['dtype'] = a.dtype
         res = extract(extract_config(d, a.config), a.stimuli_dir, a.features_dir, a.streams, a.movies, a.clips,
                       a.device, a.overwrite, not a.no_progress)

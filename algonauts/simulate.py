@@ -14,22 +14,21 @@ from scipy.signal import lfilter
 from scipy.stats import gamma
 from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, atomic
 from .data import (fmri_path, atlas_path, samples_path, make_key, clip_stems, clip_kind, movie, season,
-                            DataError, TASKS, STD_FLOOR)
+                            DataError, TASKS, STD_FLOOR, TRANSCRIPT_COLUMNS)
 from .atlas import NETWORK_NAMES, network_of
 from .metrics import truth_path
 
 # %% auto #0
 __all__ = ['STREAMS', 'STREAM_HELP', 'MISSING_RUNS', 'REQUIRED', 'REPEATED', 'MOVIE_PARTS', 'OOD_PARTS', 'LONG_EPISODES', 'SIZES',
            'FEATURE_OFFSETS', 'LATENTS', 'GROUPS', 'FILMS', 'SPEECH_STAY', 'VOCAB', 'LANGUAGE', 'WORDS_PER_TR',
-           'TRANSCRIPT_COLUMNS', 'STREAM_LATENTS', 'HIDDEN', 'NUISANCE', 'FEATURE_NOISE', 'NETWORKS', 'AFFINITY',
-           'NONLIN', 'HRF_TRS', 'HRF_PEAK', 'HRF_SUBJECT', 'SUBJECT_DEV', 'SUBJECT_NOISE', 'PARCEL_NOISE', 'N_GLOBAL',
-           'GLOBAL_VAR', 'GLOBAL_PHI', 'RUNS_PER_SESSION', 'ATLAS_SHAPE', 'ATLAS_AFFINE', 'BRAIN_RADII',
-           'GROUND_TRUTH_README', 'ar1', 'friends_clips', 'movie_clips', 'ood_clips', 'SimSize', 'sim_size', 'Clip',
-           'plan', 'latent_columns', 'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript',
-           'write_transcript', 'stream_params', 'stream_features', 'parcel_networks', 'hrf', 'convolve', 'make_brain',
-           'integrate', 'brain_signal', 'noise', 'record', 'sessions', 'run_keys', 'atlas_volume', 'write_atlas',
-           'save_npy', 'features_yaml', 'feature_stem', 'signal_path', 'check_out', 'simulate', 'format_summary',
-           'simulate_cli']
+           'STREAM_LATENTS', 'HIDDEN', 'NUISANCE', 'FEATURE_NOISE', 'NETWORKS', 'AFFINITY', 'NONLIN', 'HRF_TRS',
+           'HRF_PEAK', 'HRF_SUBJECT', 'SUBJECT_DEV', 'SUBJECT_NOISE', 'PARCEL_NOISE', 'N_GLOBAL', 'GLOBAL_VAR',
+           'GLOBAL_PHI', 'RUNS_PER_SESSION', 'ATLAS_SHAPE', 'ATLAS_AFFINE', 'BRAIN_RADII', 'GROUND_TRUTH_README', 'ar1',
+           'friends_clips', 'movie_clips', 'ood_clips', 'SimSize', 'sim_size', 'Clip', 'plan', 'latent_columns',
+           'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript', 'write_transcript', 'stream_params',
+           'stream_features', 'parcel_networks', 'hrf', 'convolve', 'make_brain', 'integrate', 'brain_signal', 'noise',
+           'record', 'sessions', 'run_keys', 'atlas_volume', 'write_atlas', 'save_npy', 'features_yaml', 'feature_stem',
+           'signal_path', 'check_out', 'simulate', 'format_summary', 'simulate_cli']
 
 # %% ../nbs/02_simulate.ipynb #d282a90b
 def _rng(seed:int, *keys) -> np.random.Generator:
@@ -194,8 +193,6 @@ def transcript(z, speech, film:str, rng) -> list:
     return rows
 
 # %% ../nbs/02_simulate.ipynb #ca3eb02d
-TRANSCRIPT_COLUMNS = ('text_per_tr', 'words_per_tr', 'onsets_per_tr', 'durations_per_tr')
-
 def write_transcript(path, rows:list):
     "Write transcript `rows` as the official TSV (lists written as Python literals, silent rows empty)"
     with atomic(path) as tmp, open(tmp, 'w', newline='') as f:

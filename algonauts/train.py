@@ -62,8 +62,8 @@ def predict_sample(model, sample:dict, window:int, device, dtype=None, batch:int
     T = int(sample['mask'].sum()); hop = max(1, window // 4)
     starts = sorted({*range(0, max(T - window, 0) + 1, hop), max(T - window, 0)})
     out, n = torch.zeros(T, N_PARCELS, dtype=torch.float64), torch.zeros(T, 1, dtype=torch.float64)
-    i = torch.arange(window, dtype=torch.float64)
-    w = torch.minimum(i + 1, window - i)[:, None]  # window,1 triangle: TRs near a window's edges count least
+    pos = torch.arange(window, dtype=torch.float64)
+    w = torch.minimum(pos + 1, window - pos)[:, None]  # window,1 triangle: TRs near a window's edges count least
     for i in range(0, len(starts), batch):
         chunk = [{**{k: v for k, v in sample.items() if k != 'fmri'}, 'mask': sample['mask'][a:a+window],
                   'feats': {k: v[a:a+window] for k, v in sample['feats'].items()}} for a in starts[i:i+batch]]
