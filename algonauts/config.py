@@ -52,7 +52,9 @@ class DataCfg:
     include: list = field(default_factory=list)  # regexes: keep only clips matching one (empty keeps all)
     exclude: list = field(default_factory=list)  # regexes: drop clips matching any
     window: int = 64  # training window length in TRs
-    stride: int = 32  # step between training windows in TRs
+    stride: typing.Optional[int] = None  # step between training windows in TRs; None: half the window
+    lead_in: int = 16  # TRs of stimulus before each training window that enter the model but not the loss
+    max_length_mismatch: int = 3  # largest accepted difference in TRs between a feature file and its fMRI run
     whole_runs: bool = False  # train on whole runs instead of windows
     repeats: str = 'separate'  # repeated runs (figures, life): 'separate' or 'average'
     zscore_fmri: bool = True  # z-score each fMRI run per parcel
@@ -81,6 +83,7 @@ class ModelCfg:
     temporal_conv: int = 45  # fmri: kernel (TRs) of a residual depthwise temporal convolution before the temporal transformer; 0 disables
     ridge_delay: int = 3  # HRF delay in TRs (ridge)
     ridge_window: int = 5  # stimulus window in TRs (ridge)
+    ridge_pca: int = 250  # ridge: principal components kept per stream (fitted on the training split); 0 keeps all features
     ridge_alphas: list = field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6])  # ridge penalties searched per parcel
 
 @dataclass
@@ -103,7 +106,9 @@ class TrainCfg:
     patience: int = 5  # epochs without validation gain before stopping
     device: str = 'auto'  # 'auto', 'cpu' or 'cuda'
     precision: str = 'auto'  # 'auto', 'fp32', 'bf16' or 'fp16' (mixed precision on CUDA)
-    trim: int = 0  # TRs dropped at both ends of each run in the validation metric
+    trim: int = 5  # TRs dropped at both ends of each run in the validation metric (the challenge's rule)
+    checkpoint_minutes: float = 15.0  # minutes between mid-epoch checkpoints (bounds what a SIGKILL loses); 0 disables
+    compile: bool = False  # torch.compile the model
 
 @dataclass
 class LoggingCfg:

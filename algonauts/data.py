@@ -275,7 +275,7 @@ class FMRIDataset(torch.utils.data.Dataset):
         self.files = {(s.clip, st): feature_file(cfg.paths.features_dir, cfg.features[st], s.clip, st)
                       for s in self.sources for st in self.streams}
         for (clip, st), p in self.files.items(): check_width(open_feature(p), p, st, cfg.input_dims[st])
-        w, stride = cfg.data.window, cfg.data.stride
+        w = cfg.data.window; stride = cfg.data.stride or max(1, w // 2)
         self.items = [(i, a, w) for i, s in enumerate(self.sources) for a in window_starts(s.n_tr, w, stride)] \
             if windows and not cfg.data.whole_runs else [(i, 0, s.n_tr) for i, s in enumerate(self.sources)]
         self._pid, self._open = None, {}
