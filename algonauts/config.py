@@ -6,16 +6,19 @@ Docs: https://algonauts-dev.github.io/algonauts/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #b3ac3715
 from __future__ import annotations
-import argparse, contextlib, copy, dataclasses, os, socket, typing, uuid
+import argparse, contextlib, copy, dataclasses, errno, math, os, re, shutil, socket, sys, typing, uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['N_PARCELS', 'TR', 'SUBJECTS', 'MOVIES', 'OOD_MOVIES', 'ENV_PATHS', 'FLAG_KEYS', 'ConfigError', 'atomic', 'DataCfg',
-           'ModelCfg', 'LossCfg', 'TrainCfg', 'LoggingCfg', 'PathsCfg', 'Config', 'valid_keys', 'set_key',
-           'update_config', 'to_dict', 'to_yaml', 'from_yaml', 'read_yaml', 'read_features_yaml', 'resolve_paths',
-           'checkpoint_root', 'parse_overrides', 'load_config', 'config_parser', 'config_from_args', 'uncommented_keys']
+__all__ = ['N_PARCELS', 'TR', 'SUBJECTS', 'MOVIES', 'OOD_MOVIES', 'ENV_PATHS', 'ENV_WANDB', 'MIN_FREE', 'WRITE_ERRORS', 'BOUNDS',
+           'WANDB_ALIASES', 'FLAG_KEYS', 'OLD_FEATURES_YAML', 'ConfigError', 'WriteError', 'safe_name', 'atomic',
+           'rule', 'allowed', 'check_value', 'Section', 'DataCfg', 'ModelCfg', 'LossCfg', 'TrainCfg', 'LoggingCfg',
+           'PathsCfg', 'Config', 'valid_keys', 'DuplicateKeyError', 'UniqueKeyLoader', 'load_yaml', 'set_key',
+           'check_streams', 'window_stride', 'validate', 'update_config', 'to_dict', 'to_yaml', 'from_yaml',
+           'read_yaml', 'read_features_yaml', 'resolve_paths', 'resolve_env', 'checkpoint_root', 'parse_overrides',
+           'load_config', 'find_features_yaml', 'config_parser', 'config_from_args', 'uncommented_keys']
 
 # %% ../nbs/00_config.ipynb #8c296e01
 N_PARCELS = 1000  # Schaefer-2018 parcels, 7 networks
@@ -25,101 +28,204 @@ MOVIES = ('bourne', 'figures', 'life', 'wolf')  # Movie10 films used for trainin
 OOD_MOVIES = ('chaplin', 'mononoke', 'passepartout', 'planetearth', 'pulpfiction', 'wot')
 ENV_PATHS = {'data_dir': 'DATA_DIR', 'features_dir': 'FEATURES_DIR',
              'outputs_dir': 'OUTPUTS_DIR', 'checkpoint_dir': 'CHECKPOINT_DIR'}
+ENV_WANDB = {'logging.wandb_mode': 'WANDB_MODE', 'logging.wandb_project': 'WANDB_PROJECT',
+             'logging.wandb_entity': 'WANDB_ENTITY'}  # W&B's own variables, used when no file or flag sets the key
 
 # %% ../nbs/00_config.ipynb #9b4527b8
 class ConfigError(ValueError):
-    "Bad configuration: unknown key, wrong type, malformed file"
+    "Bad configuration: unknown key, wrong type, value out of range, malformed file"
+
+class WriteError(ValueError):
+    "A file could not be written; the message names the path and why (no space left, permission, not a folder)"
+
+# %% ../nbs/00_config.ipynb #6815f87b
+def safe_name(root, # the folder the name must stay in (CHECKPOINT_DIR, OUTPUTS_DIR/submissions, ...)
+              name, # the user's name: a plain name or a relative path below `root`
+              what='name', # what the name is, for the message ('--name', 'run id')
+             ) -> Path: # `root/name`, absolute
+    "`root/name` resolved, refusing a `name` that is empty or leaves `root`"
+    s = '' if name is None else str(name).strip()
+    if not s or '\0' in s: raise ConfigError(f"{what} {name!r}: expected a non-empty name of a file or folder inside {root}")
+    base = Path(root).resolve()
+    p = Path(os.path.normpath(base / s))
+    if p == base or not p.is_relative_to(base):
+        raise ConfigError(f"{what} {name!r} leaves {base}; expected a name inside it (no '..', no absolute path)")
+    return p
 
 # %% ../nbs/00_config.ipynb #e5712952
+MIN_FREE = 1 << 20  # bytes: a failed write into a folder with less free space than this is reported as a full disk
+WRITE_ERRORS = {errno.ENOSPC: 'no space left on the device', errno.EDQUOT: 'disk quota exceeded',
+                errno.EROFS: 'read-only file system', errno.EACCES: 'permission denied', errno.EPERM: 'permission denied',
+                errno.ENOTDIR: 'a part of the path is not a folder', errno.EEXIST: 'a part of the path is a file, not a folder',
+                errno.EISDIR: 'it is a folder', errno.EFBIG: 'file too large', errno.ENOENT: 'the folder cannot be created'}
+
+def _free(folder) -> int | None:
+    "Free bytes in the file system holding `folder` (its nearest existing parent), None when unknown"
+    p = Path(folder)
+    while not p.exists() and p != p.parent: p = p.parent
+    try: return shutil.disk_usage(p).free
+    except OSError: return None
+
+def _write_error(path, why) -> WriteError: return WriteError(f"cannot write {path}: {why}")
+
+# %% ../nbs/00_config.ipynb #a263d4c5
 @contextlib.contextmanager
-def atomic(path):
+def atomic(path, # the file to write
+           size:int=None, # bytes about to be written, when known: checked against the free space first
+          ):
     "Yield a temporary path beside `path` (same suffix); rename it to `path` on success, remove it on error"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    try: path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise _write_error(path, WRITE_ERRORS.get(e.errno, e.strerror)) from None
+    free = _free(path.parent) if size else None
+    if size and free is not None and free < size: raise _write_error(path, f"no space left on the device ({size} bytes needed, {free} free)")
     tmp = path.with_name(f'.tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}')  # unique on shared disks
     try:
         yield tmp
         os.replace(tmp, path)
+    except Exception as e:
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): raise _write_error(path, WRITE_ERRORS[e.errno]) from None
+        if isinstance(e, OSError) and e.errno in WRITE_ERRORS and e.filename in (None, str(tmp), str(path), str(path.parent)):
+            raise _write_error(path, WRITE_ERRORS[e.errno]) from None
+        free = _free(path.parent)
+        if free is not None and free < max(MIN_FREE, size or 0): raise _write_error(path, f"no space left on the device ({e})") from None
+        raise
     finally: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/00_config.ipynb #cff51f47
+BOUNDS = {'ge': ('>=', lambda v, b: v >= b), 'gt': ('>', lambda v, b: v > b), 'le': ('<=', lambda v, b: v <= b), 'lt': ('<', lambda v, b: v < b)}
+
+def rule(default, # the default value (lists are copied for each config)
+         **check, # ge, gt, le, lt (bounds); choices (allowed values); pattern (regex the whole value matches);
+                  # regex (items are regexes); min_len, unique (lists); each (a dict of rules for every item)
+        ):
+    "A config field whose values are checked against `check` when set"
+    if isinstance(default, (list, dict)): return field(default_factory=lambda: copy.deepcopy(default), metadata=check)
+    return field(default=default, metadata=check)
+
+def allowed(check:dict) -> str:
+    "What `check` allows, in words"
+    out = [f"{op} {check[k]}" for k, (op, _) in BOUNDS.items() if k in check]
+    if 'choices' in check: out.append('one of ' + ', '.join(map(repr, check['choices'])))
+    if 'pattern' in check: out.append(f"matching {check['pattern']!r}")
+    if check.get('min_len'): out.append(f"at least {check['min_len']} item(s)")
+    if check.get('unique'): out.append('no repeated item')
+    if 'each' in check: out.append(f"each item {allowed(check['each'])}")
+    if check.get('regex'): out.append('valid regular expressions')
+    return ' and '.join(out)
+
+# %% ../nbs/00_config.ipynb #4fc058ec
+def check_value(key:str, value, check:dict):
+    "`value` of `key` if it follows `check`, else a `ConfigError` naming key, value and what is allowed"
+    if value is None or not check: return value
+    def bad(v=value, k=key, c=check): return ConfigError(f"{k}={v!r} is not allowed; expected {allowed(c)}")
+    if isinstance(value, float) and not math.isfinite(value): raise ConfigError(f"{key}={value!r} is not allowed; expected a finite number{', ' + allowed(check) if allowed(check) else ''}")
+    try:
+        if not all(f(value, check[k]) for k, (_, f) in BOUNDS.items() if k in check): raise bad()
+    except TypeError: raise ConfigError(f"{key}={value!r} is not allowed; expected a number {allowed(check)}") from None
+    if 'choices' in check and value not in check['choices']: raise bad()
+    if 'pattern' in check and not re.fullmatch(check['pattern'], str(value)): raise bad()
+    if ('min_len' in check and len(value) < check['min_len']) or (check.get('unique') and len(set(map(str, value))) < len(value)): raise bad()
+    for i, v in enumerate(value if 'each' in check or check.get('regex') else ()):
+        if 'each' in check: check_value(f'{key}[{i}]', v, check['each'])
+        if check.get('regex'):
+            try: re.compile(v)
+            except (re.error, TypeError) as e: raise ConfigError(f"{key}[{i}]={v!r} is not a valid regular expression: {e}") from None
+    return value
+
+class Section:
+    "Base of the config sections: a value set on a field is checked against the field's rule"
+    _key = ''
+    def __setattr__(self, name, value):
+        f = self.__dataclass_fields__.get(name)
+        if f is not None: check_value(f'{self._key}.{name}', value, f.metadata)
+        object.__setattr__(self, name, value)
 
 # %% ../nbs/00_config.ipynb #aa2cb280
 @dataclass
-class DataCfg:
-    subjects: list = field(default_factory=lambda: list(SUBJECTS))  # subjects to load, in order
-    train_seasons: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6])  # Friends seasons used for fitting
-    train_movies: list = field(default_factory=lambda: list(MOVIES))  # Movie10 films used for fitting
-    val_seasons: list = field(default_factory=lambda: [6])  # Friends seasons held out for validation
-    val_movies: list = field(default_factory=list)  # Movie10 films held out for validation
-    include: list = field(default_factory=list)  # regexes: keep only clips matching one (empty keeps all)
-    exclude: list = field(default_factory=list)  # regexes: drop clips matching any
-    window: int = 64  # training window length in TRs
-    stride: typing.Optional[int] = None  # step between training windows in TRs; None: half the window
-    lead_in: int = 16  # TRs of stimulus before each training window that enter the model but not the loss
-    max_length_mismatch: int = 3  # largest accepted difference in TRs between a feature file and its fMRI run
+class DataCfg(Section):
+    _key = 'data'
+    subjects: list = rule(list(SUBJECTS), min_len=1, unique=True, each=dict(choices=SUBJECTS))  # subjects to load, in order
+    train_seasons: list = rule([1, 2, 3, 4, 5, 6], each=dict(ge=1, le=7))  # Friends seasons used for fitting
+    train_movies: list = rule(list(MOVIES), each=dict(choices=MOVIES))  # Movie10 films used for fitting
+    val_seasons: list = rule([6], each=dict(ge=1, le=7))  # Friends seasons held out for validation
+    val_movies: list = rule([], each=dict(choices=MOVIES))  # Movie10 films held out for validation
+    include: list = rule([], regex=True)  # regexes: keep only clips matching one (empty keeps all)
+    exclude: list = rule([], regex=True)  # regexes: drop clips matching any
+    window: int = rule(64, ge=1)  # training window length in TRs
+    stride: typing.Optional[int] = rule(None, ge=1)  # step between training windows in TRs (at most the window); None: half the window
+    lead_in: int = rule(16, ge=0)  # TRs of stimulus before each training window that enter the model but not the loss
+    max_length_mismatch: int = rule(3, ge=0)  # largest accepted difference in TRs between a feature file and its fMRI run
     whole_runs: bool = False  # train on whole runs instead of windows
-    repeats: str = 'separate'  # repeated runs (figures, life): 'separate' or 'average'
+    repeats: str = rule('separate', choices=('separate', 'average'))  # repeated runs (figures, life): 'separate' or 'average'
     zscore_fmri: bool = True  # z-score each fMRI run per parcel
     normalize_features: bool = True  # standardise features with training-split statistics
-    num_workers: int = 0  # DataLoader worker processes
+    num_workers: int = rule(0, ge=0)  # DataLoader worker processes
 
 @dataclass
-class ModelCfg:
-    kind: str = 'fmri'  # 'fmri' (transformer), 'tconv' (temporal convolution) or 'ridge'
-    hidden: int = 256  # hidden width after the per-stream projection
-    proj_layers: int = 1  # layers in each stream projection (1 or 2)
-    fusion: str = 'transformer'  # per-TR fusion of streams: 'transformer', 'concat' or 'mean'
-    fusion_layers: int = 1  # layers of the fusion transformer
-    temporal_layers: int = 2  # layers of the temporal transformer
-    n_heads: int = 4  # attention heads
-    dropout: float = 0.1  # dropout inside the transformers
+class ModelCfg(Section):
+    _key = 'model'
+    kind: str = rule('fmri', choices=('fmri', 'tconv', 'ridge'))  # 'fmri' (transformer), 'tconv' (temporal convolution) or 'ridge'
+    hidden: int = rule(256, ge=1)  # hidden width after the per-stream projection
+    proj_layers: int = rule(1, choices=(1, 2))  # layers in each stream projection (1 or 2)
+    fusion: str = rule('transformer', choices=('transformer', 'concat', 'mean'))  # per-TR fusion of streams: 'transformer', 'concat' or 'mean'
+    fusion_layers: int = rule(1, ge=0)  # layers of the fusion transformer
+    temporal_layers: int = rule(2, ge=0)  # layers of the temporal transformer
+    n_heads: int = rule(4, ge=1)  # attention heads (model.hidden must split into heads of even width)
+    dropout: float = rule(0.1, ge=0, lt=1)  # dropout inside the transformers
     causal: bool = False  # causal temporal attention instead of bidirectional
-    subject_dropout: float = 0.1  # probability of replacing the subject token by the null subject
-    modality_dropout: float = 0.2  # probability of dropping each stream (one is always kept)
-    time_mask: float = 0.0  # fraction of input TRs masked during training
-    head: str = 'both'  # output heads: 'shared', 'subject' or 'both'
-    mlp_ratio: int = 4  # feed-forward width of the transformers, in multiples of `hidden`
-    rope_base: float = 10000.0  # base of the rotary position embedding's frequencies (in TRs)
-    tconv_kernel: int = 45  # kernel of the depthwise temporal convolution (tconv)
-    tconv_fuse: str = 'sum'  # how tconv combines the projected streams: 'sum' or 'concat'
-    temporal_conv: int = 45  # fmri: kernel (TRs) of a residual depthwise temporal convolution before the temporal transformer; 0 disables
-    ridge_delay: int = 3  # HRF delay in TRs (ridge)
-    ridge_window: int = 5  # stimulus window in TRs (ridge)
-    ridge_pca: int = 250  # ridge: principal components kept per stream (fitted on the training split); 0 keeps all features
-    ridge_alphas: list = field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6])  # ridge penalties searched per parcel
+    subject_dropout: float = rule(0.1, ge=0, lt=1)  # probability of replacing the subject token by the null subject
+    modality_dropout: float = rule(0.2, ge=0, lt=1)  # probability of dropping each stream (one is always kept)
+    time_mask: float = rule(0.0, ge=0, lt=1)  # fraction of input TRs masked during training
+    head: str = rule('both', choices=('shared', 'subject', 'both'))  # output heads: 'shared', 'subject' or 'both'
+    mlp_ratio: int = rule(4, ge=1)  # feed-forward width of the transformers, in multiples of `hidden`
+    rope_base: float = rule(10000.0, gt=0)  # base of the rotary position embedding's frequencies (in TRs)
+    tconv_kernel: int = rule(45, ge=1)  # kernel of the depthwise temporal convolution (tconv)
+    tconv_fuse: str = rule('sum', choices=('sum', 'concat'))  # how tconv combines the projected streams: 'sum' or 'concat'
+    temporal_conv: int = rule(45, ge=0)  # fmri: kernel (TRs) of a residual depthwise temporal convolution before the temporal transformer; 0 disables
+    ridge_delay: int = rule(3, ge=0)  # HRF delay in TRs (ridge)
+    ridge_window: int = rule(5, ge=1)  # stimulus window in TRs (ridge)
+    ridge_pca: int = rule(250, ge=0)  # ridge: principal components kept per stream (fitted on the training split); 0 keeps all features
+    ridge_alphas: list = rule([0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6], min_len=1, each=dict(gt=0))  # ridge penalties searched per parcel
 
 @dataclass
-class LossCfg:
-    pearson: float = 1.0  # weight of the masked negative Pearson r
-    mse: float = 0.1  # weight of the masked mean squared error
-    laplacian: float = 0.0  # weight of the network-Laplacian penalty on predictions
-    smooth: float = 0.0  # weight of the spatial-smoothness penalty on the output weights
+class LossCfg(Section):
+    _key = 'loss'
+    pearson: float = rule(1.0, ge=0)  # weight of the masked negative Pearson r
+    mse: float = rule(0.1, ge=0)  # weight of the masked mean squared error
+    laplacian: float = rule(0.0, ge=0)  # weight of the network-Laplacian penalty on predictions
+    smooth: float = rule(0.0, ge=0)  # weight of the spatial-smoothness penalty on the output weights
 
 @dataclass
-class TrainCfg:
-    seed: int = 0  # random seed for weights, data order and augmentation
-    epochs: int = 20  # maximum number of epochs
-    batch_size: int = 16  # windows per batch
-    lr: float = 3e-4  # peak learning rate (AdamW)
-    weight_decay: float = 0.01  # AdamW weight decay
-    warmup: float = 0.05  # fraction of steps in linear warm-up
-    grad_clip: float = 1.0  # gradient norm clip (0 disables)
-    ema: float = 0.0  # weight-averaging decay (0 disables)
-    patience: int = 5  # epochs without validation gain before stopping
-    device: str = 'auto'  # 'auto', 'cpu' or 'cuda'
-    precision: str = 'auto'  # 'auto', 'fp32', 'bf16' or 'fp16' (mixed precision on CUDA)
-    trim: int = 5  # TRs dropped at both ends of each run in the validation metric (the challenge's rule)
-    checkpoint_minutes: float = 15.0  # minutes between mid-epoch checkpoints (bounds what a SIGKILL loses); 0 disables
+class TrainCfg(Section):
+    _key = 'train'
+    seed: int = rule(0, ge=0, lt=2**32)  # random seed for weights, data order and augmentation
+    epochs: int = rule(20, ge=1)  # maximum number of epochs
+    batch_size: int = rule(16, ge=1)  # windows per batch
+    lr: float = rule(3e-4, gt=0)  # peak learning rate (AdamW)
+    weight_decay: float = rule(0.01, ge=0)  # AdamW weight decay
+    warmup: float = rule(0.05, ge=0, lt=1)  # fraction of steps in linear warm-up
+    grad_clip: float = rule(1.0, ge=0)  # gradient norm clip (0 disables)
+    ema: float = rule(0.0, ge=0, lt=1)  # weight-averaging decay (0 disables)
+    patience: int = rule(5, ge=0)  # epochs without validation gain before stopping
+    device: str = rule('auto', pattern=r'auto|cpu|cuda(:\d+)?|mps')  # 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps'
+    precision: str = rule('auto', choices=('auto', 'fp32', 'bf16', 'fp16'))  # 'auto', 'fp32', 'bf16' or 'fp16' (mixed precision on CUDA)
+    trim: int = rule(5, ge=0)  # TRs dropped at both ends of each run in the validation metric (the challenge's rule)
+    checkpoint_minutes: float = rule(15.0, ge=0)  # minutes between mid-epoch checkpoints (bounds what a SIGKILL loses); 0 disables
     compile: bool = False  # torch.compile the model
 
 @dataclass
-class LoggingCfg:
-    wandb_mode: str = 'offline'  # 'online', 'offline' or 'disabled'
-    wandb_project: str = 'algonauts'  # W&B project
-    wandb_entity: typing.Optional[str] = None  # W&B entity (team or user); None uses the default
+class LoggingCfg(Section):
+    _key = 'logging'
+    wandb_mode: str = rule('offline', choices=('online', 'offline', 'disabled'))  # 'online', 'offline' or 'disabled'; env WANDB_MODE
+    wandb_project: str = rule('algonauts', pattern=r'[^/\\#?%:]+')  # W&B project; env WANDB_PROJECT
+    wandb_entity: typing.Optional[str] = None  # W&B entity (team or user); None uses the default; env WANDB_ENTITY
     run_name: typing.Optional[str] = None  # run name; None derives one from the config and time
     progress: bool = True  # show progress bars
 
 @dataclass
-class PathsCfg:
+class PathsCfg(Section):
+    _key = 'paths'
     data_dir: str = 'data/sim/fmri'  # fMRI root (sub-0X/func/...); env DATA_DIR
     features_dir: str = 'data/sim/features'  # feature root; env FEATURES_DIR
     outputs_dir: str = 'outputs'  # runs, submissions and reports; env OUTPUTS_DIR
@@ -149,6 +255,24 @@ def valid_keys(cfg=None) -> list:
         out += [f'{f.name}.{k}' for k in valid_keys(v)] if dataclasses.is_dataclass(v) else [f.name]
     return out
 
+# %% ../nbs/00_config.ipynb #7eb6c0d7
+class DuplicateKeyError(yaml.YAMLError):
+    "A mapping key given twice in one YAML document"
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    "`yaml.SafeLoader` that refuses a key given twice in one mapping, at any level"
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for k, _ in node.value:
+            key = self.construct_object(k, deep=True)
+            try: first = seen.setdefault(key, k.start_mark.line)
+            except TypeError: continue  # an unhashable key: SafeLoader reports it
+            if first != k.start_mark.line:
+                raise DuplicateKeyError(f"duplicate key {key!r} at line {k.start_mark.line + 1} (first at line {first + 1})")
+        return super().construct_mapping(node, deep)
+
+def load_yaml(text:str): return yaml.load(text, Loader=UniqueKeyLoader)
+
 # %% ../nbs/00_config.ipynb #d6e452c7
 def _coerce(value, tp, key):
     "Convert `value` to type `tp` or raise a `ConfigError` naming `key`"
@@ -156,7 +280,9 @@ def _coerce(value, tp, key):
     if origin is typing.Union:  # Optional[x]
         if value is None or (isinstance(value, str) and value.lower() in ('none', 'null', '')): return None
         return _coerce(value, [a for a in args if a is not type(None)][0], key)
-    if isinstance(value, str) and tp is not str: value = yaml.safe_load(value) if value else value
+    if isinstance(value, str) and tp is not str and value:
+        try: value = yaml.load(value, Loader=UniqueKeyLoader)
+        except yaml.YAMLError as e: raise ConfigError(f"{key}: malformed YAML value {value!r}: {getattr(e, 'problem', None) or e}") from None
     if tp is float and isinstance(value, str):  # YAML 1.1 reads '1e-3' as a string
         try: value = float(value)
         except ValueError: pass
@@ -169,7 +295,7 @@ def _coerce(value, tp, key):
 
 # %% ../nbs/00_config.ipynb #fdaca50e
 def set_key(cfg: Config, key: str, value, source='override'):
-    "Set dotted `key` of `cfg` to `value`, refusing unknown keys"
+    "Set dotted `key` of `cfg` to `value`, refusing unknown keys and values its rule does not allow"
     *path, name = key.split('.')
     node = cfg
     for p in path:
@@ -177,10 +303,40 @@ def set_key(cfg: Config, key: str, value, source='override'):
     if not dataclasses.is_dataclass(node) or name not in {f.name for f in fields(node)} or \
         dataclasses.is_dataclass(getattr(node, name)):
         raise ConfigError(f"{source}: unknown config key {key!r}. Valid keys: {', '.join(valid_keys(cfg))}")
-    setattr(node, name, _coerce(value, _hints(type(node))[name], key))
+    try: setattr(node, name, _coerce(value, _hints(type(node))[name], key))
+    except ConfigError as e: raise ConfigError(f"{source}: {e}") from None
     return cfg
 
-# %% ../nbs/00_config.ipynb #7eb6c0d7
+# %% ../nbs/00_config.ipynb #a7c9a013
+def check_streams(features:dict, input_dims:dict) -> dict:
+    "`features` and `input_dims` name the same streams; paths are non-empty strings, widths positive integers"
+    if not isinstance(input_dims, dict) or set(features) != set(input_dims):
+        raise ConfigError(f"streams in 'features' {sorted(features)} and 'input_dims' {sorted(input_dims or {})} differ")
+    bad = {k: v for k, v in input_dims.items() if not (isinstance(v, int) and not isinstance(v, bool) and v > 0)}
+    if bad: raise ConfigError(f"input_dims must be positive integers, got {bad}")
+    bad = {k: v for k, v in features.items() if not (isinstance(v, str) and v.strip())}
+    if bad: raise ConfigError(f"features must map each stream to a folder relative to FEATURES_DIR, got {bad}")
+    return {'features': features, 'input_dims': input_dims}
+
+def window_stride(data) -> int:
+    "Step between training windows: `data.stride`, or half the window when unset"
+    return data.stride or max(1, data.window // 2)
+
+def validate(cfg: Config, source='config') -> Config:
+    "`cfg` when the rules that involve several keys hold, else a `ConfigError` naming the keys"
+    d, m = cfg.data, cfg.model
+    def fail(msg): raise ConfigError(f"{source}: {msg}")
+    if d.stride is not None and d.stride > d.window:
+        fail(f"data.stride={d.stride} is larger than data.window={d.window}: TRs between windows would never be trained on; "
+             f"expected data.stride <= data.window (unset: half the window)")
+    if m.kind == 'fmri' and (m.hidden % m.n_heads or (m.hidden // m.n_heads) % 2):
+        fail(f"model.hidden={m.hidden} must split into model.n_heads={m.n_heads} heads of even width (rotary positions)")
+    if cfg.features or cfg.input_dims:
+        try: check_streams(cfg.features, cfg.input_dims)
+        except ConfigError as e: fail(str(e))
+    return cfg
+
+# %% ../nbs/00_config.ipynb #f3c263b7
 def _flatten(d, prefix='', cfg=None):
     "Flatten nested dict `d` to dotted keys, stopping at config leaves (e.g. `features` stays a dict)"
     leaves = set(valid_keys(cfg))
@@ -193,20 +349,28 @@ def _flatten(d, prefix='', cfg=None):
 
 def update_config(cfg: Config, d: dict, source='dict') -> Config:
     "Apply nested dict `d` to `cfg`, refusing unknown keys"
+    if d is not None and not isinstance(d, dict): raise ConfigError(f"{source}: expected a mapping of config keys, got {type(d).__name__}")
     for k, v in _flatten(d or {}, cfg=cfg).items(): set_key(cfg, k, v, source)
     return cfg
 
 def to_dict(cfg: Config) -> dict: return dataclasses.asdict(cfg)
 def to_yaml(cfg: Config) -> str: return yaml.safe_dump(to_dict(cfg), sort_keys=False)
-def from_yaml(text: str) -> Config: return update_config(Config(), yaml.safe_load(text), 'yaml')
+
+def from_yaml(text: str, source='yaml') -> Config:
+    "The config a `to_yaml` text describes, checked like any other"
+    try: d = load_yaml(text)
+    except yaml.YAMLError as e: raise ConfigError(f"{source}: malformed YAML: {e}") from None
+    return validate(update_config(Config(), d, source), source)
 
 # %% ../nbs/00_config.ipynb #919223ec
 def read_yaml(path) -> dict:
     "Read a YAML mapping from `path`, with errors that name the file"
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"{path}: config file not found")
-    try: d = yaml.safe_load(path.read_text())
+    try: d = load_yaml(path.read_text())
+    except DuplicateKeyError as e: raise ConfigError(f"{path}: {e}") from None
     except yaml.YAMLError as e: raise ConfigError(f"{path}: malformed YAML: {e}") from None
+    except (OSError, UnicodeDecodeError) as e: raise ConfigError(f"{path}: cannot read the file as text: {e}") from None
     if d is None: return {}
     if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of config keys, got {type(d).__name__}")
     return d
@@ -218,20 +382,27 @@ def read_features_yaml(path) -> dict:
     extra = set(d) - {'features', 'input_dims'}
     if extra: raise ConfigError(f"{path}: unknown keys {sorted(extra)}; expected 'features' and 'input_dims'")
     feats, dims = d.get('features') or {}, d.get('input_dims') or {}
-    if not feats: raise ConfigError(f"{path}: expected a non-empty 'features: {{name: relative path}}' mapping")
-    if set(feats) != set(dims):
-        raise ConfigError(f"{path}: streams in 'features' {sorted(feats)} and 'input_dims' {sorted(dims)} differ")
-    bad = {k: v for k, v in dims.items() if not (isinstance(v, int) and v > 0)}
-    if bad: raise ConfigError(f"{path}: input_dims must be positive integers, got {bad}")
-    return {'features': feats, 'input_dims': dims}
+    if not isinstance(feats, dict) or not feats: raise ConfigError(f"{path}: expected a non-empty 'features: {{name: relative path}}' mapping")
+    try: return check_streams(feats, dims)
+    except ConfigError as e: raise ConfigError(f"{path}: {e}") from None
 
 # %% ../nbs/00_config.ipynb #01bd214b
+WANDB_ALIASES = {'dryrun': 'offline', 'run': 'online'}  # older WANDB_MODE values that W&B still accepts
+
 def resolve_paths(cfg: Config, env=None, **paths) -> Config:
     "Set `cfg.paths` by precedence: explicit value > environment variable > current value"
     env = os.environ if env is None else env
     for key, var in ENV_PATHS.items():
         if paths.get(key): setattr(cfg.paths, key, str(paths[key]))
         elif env.get(var): setattr(cfg.paths, key, env[var])
+    return cfg
+
+def resolve_env(cfg: Config, env=None, given=()) -> Config:
+    "W&B keys from `WANDB_MODE`, `WANDB_PROJECT`, `WANDB_ENTITY` where no file, `--set` or flag (`given`) set them"
+    env = os.environ if env is None else env
+    for key, var in ENV_WANDB.items():
+        v = (env.get(var) or '').strip()
+        if v and key not in given: set_key(cfg, key, WANDB_ALIASES.get(v, v) if var == 'WANDB_MODE' else v, f'environment variable {var}')
     return cfg
 
 def checkpoint_root(cfg: Config) -> Path:
@@ -251,40 +422,56 @@ def parse_overrides(overrides) -> dict:
 
 # %% ../nbs/00_config.ipynb #e31c2d64
 def load_config(params=None, # params.yaml (None: defaults only)
-                features=None, # features.yaml (None: none)
+                features=None, # features.yaml (None: none; 'auto': `find_features_yaml` in the resolved FEATURES_DIR)
                 overrides=(), # `key=value` strings, or one comma-separated string
                 values:dict=None, # dotted key -> value, applied last (CLI flags, papermill parameters)
-                env=None, # environment for path variables (default `os.environ`)
+                env=None, # environment for path and W&B variables (default `os.environ`)
                 **paths # data_dir, features_dir, outputs_dir, checkpoint_dir
                ) -> Config:
-    "Resolve the config from defaults, files, overrides and explicit values"
-    cfg = Config()
-    if params: update_config(cfg, read_yaml(params), str(params))
-    if features: update_config(cfg, read_features_yaml(features), str(features))
-    for k, v in parse_overrides(overrides).items(): set_key(cfg, k, v, '--set')
-    for k, v in (values or {}).items():
-        if v is not None: set_key(cfg, k, v, 'argument')
+    "Resolve the config from defaults, files, overrides, explicit values and the environment; then check it"
     bad = set(paths) - set(ENV_PATHS)
     if bad: raise ConfigError(f"unknown path arguments {sorted(bad)}; expected {sorted(ENV_PATHS)}")
-    return resolve_paths(cfg, env, **paths)
+    env = os.environ if env is None else env
+    if features == 'auto': features = find_features_yaml(load_config(params, None, overrides, values, env, **paths).paths.features_dir)
+    cfg, given = Config(), set()
+    if params:
+        d = read_yaml(params); update_config(cfg, d, str(params)); given |= set(_flatten(d, cfg=cfg))
+    if features: update_config(cfg, read_features_yaml(features), str(features))
+    for k, v in parse_overrides(overrides).items(): set_key(cfg, k, v, '--set'); given.add(k)
+    for k, v in (values or {}).items():
+        if v is not None: set_key(cfg, k, v, 'argument'); given.add(k)
+    return validate(resolve_paths(resolve_env(cfg, env, given), env, **paths))
 
 # %% ../nbs/00_config.ipynb #f1cff16f
 FLAG_KEYS = {'seed': 'train.seed', 'name': 'logging.run_name', 'device': 'train.device',
              'wandb_project': 'logging.wandb_project', 'wandb_entity': 'logging.wandb_entity',
              'wandb_mode': 'logging.wandb_mode'}
+OLD_FEATURES_YAML = 'configs/features.yaml'  # where features.yaml was read from before it moved into FEATURES_DIR
+
+def find_features_yaml(features_dir, old=OLD_FEATURES_YAML) -> Path:
+    "`features_dir/features.yaml`; else an old place (beside `features_dir`, or `old`) with a deprecation warning"
+    new = Path(features_dir)/'features.yaml'
+    if new.is_file(): return new
+    for p in (Path(features_dir).parent/'features.yaml', Path(old)):
+        if p.is_file():
+            print(f"warning: {new} not found; reading {p} instead. This place is deprecated: keep features.yaml in "
+                  f"FEATURES_DIR (algonauts-simulate and algonauts-extract write it there) or pass --features", file=sys.stderr)
+            return p
+    raise ConfigError(f"{new}: features.yaml not found; keep it in FEATURES_DIR (algonauts-simulate and algonauts-extract "
+                      f"write it there) or pass --features")
 
 def config_parser(description=None, parser=None) -> argparse.ArgumentParser:
     "An `ArgumentParser` with the config flags shared by every entry point"
     p = parser or argparse.ArgumentParser(description=description)
     p.add_argument('--params', default='configs/params.yaml', help='params.yaml (model, training, data settings)')
-    p.add_argument('--features', default='configs/features.yaml', help='features.yaml (streams and widths)')
+    p.add_argument('--features', default=None, help="features.yaml (streams and widths); default FEATURES_DIR/features.yaml; '' for none")
     for k, var in ENV_PATHS.items(): p.add_argument(f'--{k}', default=None, help=f'overrides ${var}')
     p.add_argument('--seed', type=int, default=None, help='random seed (train.seed)')
     p.add_argument('--name', default=None, help='run name (logging.run_name)')
-    p.add_argument('--device', default=None, help="'auto', 'cpu' or 'cuda' (train.device)")
-    p.add_argument('--wandb_project', default=None, help='W&B project (logging.wandb_project)')
-    p.add_argument('--wandb_entity', default=None, help='W&B entity (logging.wandb_entity)')
-    p.add_argument('--wandb_mode', default=None, help="'online', 'offline' or 'disabled' (logging.wandb_mode)")
+    p.add_argument('--device', default=None, help="'auto', 'cpu', 'cuda' or 'cuda:N' (train.device)")
+    p.add_argument('--wandb_project', default=None, help='W&B project (logging.wandb_project); default $WANDB_PROJECT')
+    p.add_argument('--wandb_entity', default=None, help='W&B entity (logging.wandb_entity); default $WANDB_ENTITY')
+    p.add_argument('--wandb_mode', default=None, help="'online', 'offline' or 'disabled' (logging.wandb_mode); default $WANDB_MODE")
     p.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
                    help='override any config key, e.g. --set train.lr=1e-3 (repeatable)')
     return p
@@ -293,7 +480,8 @@ def config_parser(description=None, parser=None) -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace, env=None) -> Config:
     "Resolve the config from parsed `config_parser` arguments"
     a = vars(args)
-    return load_config(a['params'] or None, a['features'] or None, a['overrides'],
+    features = 'auto' if a.get('features') is None else (a['features'] or None)
+    return load_config(a['params'] or None, features, a['overrides'],
                        {key: a.get(flag) for flag, key in FLAG_KEYS.items()}, env,
                        **{k: a.get(k) for k in ENV_PATHS})
 
