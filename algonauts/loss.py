@@ -83,3 +83,12 @@ def smooth(self:Loss, model, device) -> torch.Tensor: # scalar
     if heads is None: raise ValueError("loss.smooth > 0 needs a model with read-out heads (`model.heads.maps()`); pass `model`")
     maps = [m.float().reshape(-1, m.shape[-1]) for m in heads.maps()]
     return sum(quad_form(m, self.laplacian('adjacency', device)) for m in maps) / len(maps)
+
+# %% ../nbs/05_loss.ipynb #b7e1a0c4
+@patch
+def on_batch(self:Loss, pred, # B,T,P predictions of the whole window, lead-in included
+             b:dict, # batch: `fmri` B,T,P, `mask` B,T, `subject` B, optional `loss_mask` B,T
+             model=None, # the model, for `smooth`
+            ) -> dict: # neg_r, mse, laplacian, smooth, total
+    "The loss over the TRs of `b['loss_mask']` (valid and past the lead-in), else `b['mask']`; r per subject"
+    return self(pred, b['fmri'], b.get('loss_mask', b['mask']), model, b['subject'])
