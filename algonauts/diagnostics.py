@@ -1,4 +1,4 @@
-"""Where a model predicts the brain well and where it does not: surface maps, network and subject summaries, time courses, the noise ceiling from repeated films, and one self-contained HTML report per run.
+"""Where a model predicts the brain well and where it does not: surface maps, network and subject summaries, time courses, the noise ceiling from repeated films, per-parcel significance, and one self-contained HTML report per run.
 
 Docs: https://algonauts-dev.github.io/algonauts/diagnostics.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://algonauts-dev.github.io/algonauts/diagnostics.html.md"""
 # %% ../nbs/08_diagnostics.ipynb #8d3f14dd
 from __future__ import annotations
 import base64, html, io, json, os, time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd, h5py, torch
@@ -15,15 +16,17 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from .config import N_PARCELS, TR, SUBJECTS, atomic
 from .atlas import load_atlas, NETWORK_NAMES, network_of, parcel_to_surface
-from .data import DataError, FeatureStats, dataset, fmri_path, parse_key
+from .data import DataError, FeatureStats, dataset, fmri_path, parse_key, split_sources
 from .model import build_model
 from .train import open_run, predict, get_device, amp_dtype
 from . import metrics
 
 # %% auto #0
-__all__ = ['DPI', 'MAP_VIEWS', 'NETWORK_COLORS', 'REPEATED_FILMS', 'REPORT_CSS', 'plot_parcel_map', 'network_table',
-           'plot_network_bars', 'plot_subject_scores', 'pick_parcels', 'parcel_name', 'plot_timeseries', 'read_history',
-           'plot_training_curves', 'repeated_runs', 'noise_ceiling_from_repeats', 'single_run_ceiling', 'ceiling_ratio',
+__all__ = ['DPI', 'MAP_VIEWS', 'NETWORK_COLORS', 'REPEATED_FILMS', 'N_SHIFTS', 'MIN_SHIFT', 'ALPHA', 'REPORT_CSS',
+           'plot_parcel_map', 'network_table', 'plot_network_bars', 'plot_subject_scores', 'pick_parcels',
+           'parcel_name', 'plot_timeseries', 'read_history', 'plot_training_curves', 'repeated_runs',
+           'noise_ceiling_from_repeats', 'ceiling_from_repeat', 'ceiling_formula', 'ceiling_ratio', 'circular_xcov',
+           'random_shifts', 'shift_null', 'shift_pvalues', 'fdr_bh', 'Significance', 'significance',
            'diagnostic_figures', 'report_html', 'log_wandb', 'report_tables', 'diagnose']
 
 # %% ../nbs/08_diagnostics.ipynb #35dfc07c
@@ -65,6 +68,7 @@ def plot_parcel_map(values, # P values, one per parcel (NaN: not shown)
                     cmap=None, # colour map; default 'viridis', or 'RdBu_r' when the scale is symmetric
                     vmin:float=None, vmax:float=None, # colour limits (see `_limits`)
                     threshold:float=None, # |value| below this is not shown
+                    mask=None, # P bool: parcels drawn in colour; the others show the background (e.g. not significant)
                     colorbar_label:str='', # what the colour scale measures, e.g. 'Pearson r'
                     output_file=None, # save the figure here (PNG)
                     figure:Figure=None, # draw into this figure (empty) instead of a new one
@@ -73,7 +77,11 @@ def plot_parcel_map(values, # P values, one per parcel (NaN: not shown)
     from nilearn.plotting import plot_surf_stat_map
     values = np.asarray(values, float)
     if values.shape != (N_PARCELS,): raise ValueError(f'expected values of shape ({N_PARCELS},), got {values.shape}')
-    vmin, vmax = _limits(values, vmin, vmax)
+    vmin, vmax = _limits(values, vmin, vmax)  # from every value: a mask does not change the scale
+    if mask is not None:
+        mask = np.asarray(mask, bool)
+        if mask.shape != (N_PARCELS,): raise ValueError(f'expected a mask of shape ({N_PARCELS},), got {mask.shape}')
+        values = np.where(mask, values, np.nan)
     cmap = cmap or ('RdBu_r' if vmin < 0 else 'viridis')
     fig = figure if figure is not None else Figure(figsize=(9, 2.3))
     mesh, sulc = _fsaverage5()
@@ -229,10 +237,17 @@ def noise_ceiling_from_repeats(data_dir, # fMRI root (DATA_DIR)
         out[s] = metrics.repeat_ceiling(a, b)
     return out
 
-def single_run_ceiling(repeat_r, # P repeat r
-                      ) -> np.ndarray: # P, √(repeat r), 0 where repeat r <= 0
-    "The r a perfect model of the signal would reach against one recording"
-    return np.sqrt(np.clip(np.asarray(repeat_r, float), 0, None))
+def ceiling_from_repeat(repeat_r, # P r between two recordings of the same stimulus
+                        n_runs:int=1, # recordings averaged into the target the model is scored against
+                       ) -> np.ndarray: # P: √r for one run, √(2r/(1+r)) for the average of two; 0 where r <= 0
+    "The r a perfect model of the signal reaches against one recording or the average of `n_runs`"
+    if n_runs < 1: raise ValueError(f"n_runs must be >= 1, got {n_runs}")
+    r = np.clip(np.asarray(repeat_r, float), 0, None)
+    return np.sqrt(n_runs * r / (1 + (n_runs - 1) * r))
+
+def ceiling_formula(n_runs:int=1) -> str:
+    "How `ceiling_from_repeat` turns the repeat r into a ceiling, for titles and notes"
+    return '√(repeat r)' if n_runs == 1 else f'√({n_runs}r/(1+{n_runs - 1}r)) of the repeat r' if n_runs > 2 else '√(2r/(1+r)) of the repeat r'
 
 def ceiling_ratio(r, # P model r
                   ceiling, # P noise ceiling
@@ -241,6 +256,92 @@ def ceiling_ratio(r, # P model r
     r, c = np.asarray(r, float), np.asarray(ceiling, float)
     ok = np.isfinite(c) & (c > 0)
     return np.divide(r, c, out=np.full(np.broadcast(r, c).shape, np.nan), where=ok)
+
+# %% ../nbs/08_diagnostics.ipynb #59d55755
+N_SHIFTS = 1000  # draws of the circular-shift null
+MIN_SHIFT = 10  # TRs: smallest shift of a run in the null (beyond the haemodynamic smear)
+ALPHA = 0.05  # false discovery rate at which the report counts parcels as significant
+
+def circular_xcov(a, # T,P centred prediction
+                  b, # T,P centred recording
+                 ) -> np.ndarray: # T,P: row k = Σ_t a[(t - k) mod T] · b[t]
+    "Sum over time of `b` times `a` circularly shifted by every lag k, all lags at once by FFT"
+    n = len(a)
+    return np.fft.irfft(np.conj(np.fft.rfft(a, axis=0)) * np.fft.rfft(b, axis=0), n, axis=0)
+
+def random_shifts(n:int, size:int, rng, min_shift:int=MIN_SHIFT) -> np.ndarray:
+    "`size` random lags of a run of `n` TRs, at least `min_shift` (at most n // 3) from zero either way"
+    if n < 3: raise ValueError(f"a run of {n} TRs is too short for a circular-shift null (need at least 3)")
+    lo = max(1, min(min_shift, n // 3))
+    return rng.integers(lo, n - lo + 1, size)
+
+# %% ../nbs/08_diagnostics.ipynb #7f91e33a
+def shift_null(preds:list, # runs of predictions, each T_i,P
+               trues:list, # matching recordings, each T_i,P
+               n_shifts:int=N_SHIFTS, # null draws N
+               min_shift:int=MIN_SHIFT, # smallest lag in TRs
+               seed=0, # seed of the lags (int or list of ints)
+              ) -> tuple: # r P, null N,P (float64)
+    "r per parcel over the concatenated runs, and r when every run's prediction is circularly shifted by a random lag"
+    preds, trues = [np.asarray(p, 'f8') for p in preds], [np.asarray(t, 'f8') for t in trues]
+    if not preds or len(preds) != len(trues) or any(p.ndim != 2 or p.shape != t.shape for p, t in zip(preds, trues)):
+        raise ValueError(f"expected matching non-empty lists of T,P runs; got shapes {[p.shape for p in preds]} and {[t.shape for t in trues]}")
+    rng, n = np.random.default_rng(seed), sum(map(len, preds))
+    mp, mt = (sum(x.sum(0) for x in xs) / n for xs in (preds, trues))  # P
+    obs = null = sxx = syy = 0.
+    for p, t in zip(preds, trues):
+        a, b = p - mp, t - mt
+        c = circular_xcov(a, b)  # T_i,P
+        obs, null = obs + c[0], null + c[random_shifts(len(a), n_shifts, rng, min_shift)]  # P; N,P
+        sxx, syy = sxx + (a * a).sum(0), syy + (b * b).sum(0)
+    den = np.sqrt(sxx * syy); ok = den > 0  # constant columns: r = 0, as in the metric
+    return np.divide(obs, den, out=np.zeros_like(den), where=ok), np.divide(null, den, out=np.zeros_like(null), where=ok)
+
+def shift_pvalues(r, # P observed r
+                  null, # N,P null draws
+                 ) -> np.ndarray: # P
+    "One-sided p-value (1 + #{null >= r}) / (1 + N) of each parcel"
+    return (1 + (np.asarray(null) >= np.asarray(r)).sum(0)) / (1 + len(null))
+
+# %% ../nbs/08_diagnostics.ipynb #5a2e59b4
+def fdr_bh(p, # P p-values
+          ) -> np.ndarray: # P q-values: significant at false discovery rate α where q < α
+    "Benjamini–Hochberg adjusted p-values"
+    p = np.asarray(p, float); n = len(p); o = np.argsort(p)
+    q = np.minimum.accumulate((p[o] * n / np.arange(1, n + 1))[::-1])[::-1]  # step-up: q_(i) = min over j >= i of p_(j) n / j
+    out = np.empty(n); out[o] = np.minimum(q, 1)
+    return out
+
+# %% ../nbs/08_diagnostics.ipynb #c477d631
+@dataclass
+class Significance:
+    "Per-parcel circular-shift test of validation r"
+    r: np.ndarray  # P mean r over subjects
+    p: np.ndarray  # P one-sided p of the mean r
+    q: np.ndarray  # P Benjamini–Hochberg q of `p`
+    subject_r: dict  # subject -> P r
+    subject_p: dict  # subject -> P p
+    subject_q: dict  # subject -> P q
+    n_shifts: int  # null draws
+    min_shift: int  # smallest lag in TRs
+
+    def significant(self, alpha:float=ALPHA) -> np.ndarray: return self.q < alpha  # P bool
+
+def significance(pred:dict, # {subject: {clip: T,P}} predictions
+                 truth:dict, # {subject: {clip: T,P}} recordings
+                 trim:int=5, # TRs dropped at both ends of each run, as in the metric
+                 n_shifts:int=N_SHIFTS, min_shift:int=MIN_SHIFT, seed:int=0) -> Significance:
+    "p- and q-values of each parcel's r per subject and of the mean over subjects"
+    subs, rs, nulls = sorted(truth), {}, {}
+    for i, s in enumerate(subs):
+        if s not in pred or set(pred[s]) != set(truth[s]):
+            raise ValueError(f"{s}: predicted clips {sorted(pred.get(s, {}))} differ from recorded clips {sorted(truth[s])}")
+        clips = sorted(truth[s])
+        rs[s], nulls[s] = shift_null([metrics.trim_run(pred[s][c], trim) for c in clips], [metrics.trim_run(truth[s][c], trim) for c in clips],
+                                     n_shifts, min_shift, [seed, i])
+    ps = {s: shift_pvalues(rs[s], nulls[s]) for s in subs}
+    r = np.mean([rs[s] for s in subs], 0); p = shift_pvalues(r, np.mean([nulls[s] for s in subs], 0))
+    return Significance(r, p, fdr_bh(p), rs, ps, {s: fdr_bh(v) for s, v in ps.items()}, n_shifts, min_shift)
 
 # %% ../nbs/08_diagnostics.ipynb #4e76ad0b
 def _png(fig:Figure, dpi:int=DPI) -> bytes:
@@ -258,20 +359,39 @@ def _val_predictions(run_dir:Path, rcfg) -> tuple:
     ds = dataset(rcfg, 'val', FeatureStats.load(run_dir/'stats.npz'), windows=False)
     return predict(model.to(device), ds, rcfg, device, amp_dtype(rcfg.train.precision, device))
 
+def _runs_per_target(rcfg) -> int:
+    "Recordings averaged into each validation target (2 with `data.repeats: average` on repeated films); 1 when mixed"
+    n = {len(s.runs) for s in split_sources(rcfg, 'val')}
+    return n.pop() if len(n) == 1 else 1
+
+def _ceiling(rcfg, subjects:list) -> tuple:
+    "(P ceiling, {subject: mean ceiling}, note) for the run's validation targets; (None, None, why) without repeats"
+    k = _runs_per_target(rcfg)
+    try: per = {s: ceiling_from_repeat(c, k) for s, c in noise_ceiling_from_repeats(rcfg.paths.data_dir, subjects, trim=rcfg.train.trim).items()}
+    except DataError as e: return None, None, f'not available ({e})'  # no repeated films: the report goes on without a ceiling
+    sub = {s: float(c.mean()) for s, c in per.items()}
+    return np.mean(list(per.values()), 0), sub, f'{ceiling_formula(k)} from {"/".join(REPEATED_FILMS)}, mean {np.mean(list(sub.values())):.3f}'
+
 # %% ../nbs/08_diagnostics.ipynb #bbac0b32
 def diagnostic_figures(r, # P mean r over subjects
                        per_subject:dict, # {subject: score}
                        run:tuple, # (name, pred T,P, true T,P) of one validation run
                        history:list, # epoch records of metrics.jsonl
-                       ceiling=None, # P single-run noise ceiling, or None
+                       ceiling=None, # P noise ceiling, or None
                        subject_ceiling:dict=None, # {subject: mean ceiling}
                        name:str='', # run id in titles
+                       significant=None, # P bool: r significant (q < alpha), or None
+                       alpha:float=ALPHA, # the false discovery rate of `significant`
+                       ceiling_label:str='√(repeat r)', # how the ceiling was made, for its title
                       ) -> dict: # {file stem: Figure}
     "Every figure of the report"
     t = f' ({name})' if name else ''
     figs = dict(r_map=plot_parcel_map(r, f'Validation r per parcel, mean over subjects{t}', colorbar_label='Pearson r'))
+    if significant is not None:
+        figs['sig_map'] = plot_parcel_map(r, f'{int(np.sum(significant))} of {N_PARCELS} parcels significant at q < {alpha:g} (grey: not significant)',
+                                          colorbar_label='Pearson r', mask=significant)
     if ceiling is not None:
-        figs['ceiling_map'] = plot_parcel_map(ceiling, 'Noise ceiling √(repeat r), mean over subjects', colorbar_label='ceiling r')
+        figs['ceiling_map'] = plot_parcel_map(ceiling, f'Noise ceiling {ceiling_label}, mean over subjects', colorbar_label='ceiling r')
         figs['ratio_map'] = plot_parcel_map(ceiling_ratio(r, ceiling), f'r ÷ noise ceiling (grey: ceiling ≤ 0){t}', cmap='plasma',
                                             vmin=0, vmax=1, colorbar_label='r / ceiling')
     figs['networks'] = plot_network_bars(r, 'Validation r per network', 'Pearson r')
@@ -299,10 +419,17 @@ def report_html(summary:dict, images:dict, tables:dict) -> str:
     parts = [f'<h1>Diagnostics: {h(s["run_id"])}</h1>',
              f'<p>model <b>{h(s["model"])}</b>; validation score <b>{s["score"]:.4f}</b> (mean r over parcels and subjects, trim {s["trim"]}); '
              f'{s["n_runs"]} validation runs; noise ceiling {h(s["ceiling_note"])}; made {h(s["created"])} in {s["seconds"]:.1f} s.</p>',
-             '<h2>Per parcel</h2>', img('r_map'), img('ceiling_map'), img('ratio_map'),
-             '<p class="note">Noise ceiling: √ of the per-parcel r between the two recordings of the repeated films, what a '
-             'perfect model of the signal would reach against one recording; grey where the repeat r is ≤ 0. It comes from '
-             'movies and the validation runs usually from Friends, so the ratio is approximate.</p>' if 'ceiling_map' in images else '',
+             '<h2>Per parcel</h2>', img('r_map'), img('sig_map'),
+             f'<p class="note">Significance: one-sided p of each parcel\'s r (mean over subjects) against {s["n_shifts"]} draws in which '
+             f'every validation run\'s prediction is shifted circularly against its recording by a random lag of at least {s["min_shift"]} TRs '
+             '(each series keeps its autocorrelation); Benjamini–Hochberg over the parcels; '
+             f'{s["significant"]} parcels significant at q &lt; {s["alpha"]:g}. Runs that are short compared with the signals\' '
+             'correlation time make the test liberal.</p>' if 'sig_map' in images else '',
+             img('ceiling_map'), img('ratio_map'),
+             f'<p class="note">Noise ceiling: {h(s["ceiling_formula"])}, per parcel, from the r between the two recordings of the repeated films: '
+             'what a perfect model of the signal would reach against the validation targets (√r for one recording, √(2r/(1+r)) for '
+             'the average of two); grey where the repeat r is ≤ 0. It comes from movies and the validation runs usually from '
+             'Friends, so the ratio is approximate.</p>' if 'ceiling_map' in images else '',
              '<h2>Per network</h2>', _table(tables['networks']), img('networks'),
              '<h2>Per subject</h2>', _table(tables['subjects']), img('subjects'),
              '<h2>Time courses</h2>', img('timeseries'), '<h2>Training</h2>', img('training')]
@@ -324,13 +451,18 @@ def log_wandb(cfg, run_id:str, run_dir:Path, images:dict, summary:dict, wandb_ru
     if own: wandb_run.finish()
 
 # %% ../nbs/08_diagnostics.ipynb #798da3a3
-def report_tables(r, per_subject:dict, ceiling=None, subject_ceiling:dict=None) -> dict:
-    "{'networks': per-network r (and ceiling, ratio), 'subjects': per-subject score (and ceiling, ratio)}"
+def report_tables(r, per_subject:dict, ceiling=None, subject_ceiling:dict=None,
+                  sig:Significance=None, alpha:float=ALPHA) -> dict:
+    "{'networks': per-network r (ceiling, ratio, significant parcels), 'subjects': per-subject score (ceiling, ratio, significant parcels)}"
     nets = network_table(r).rename(columns={'mean': 'mean r', 'median': 'median r'})
     subj = pd.DataFrame({'score': per_subject}).rename_axis('subject')
     if ceiling is not None:
         nets['mean ceiling'], nets['mean r / ceiling'] = network_table(ceiling)['mean'], network_table(ceiling_ratio(r, ceiling))['mean']
         subj['ceiling'] = pd.Series(subject_ceiling); subj['score / ceiling'] = subj['score'] / subj['ceiling']
+    if sig is not None:
+        label = f'significant (q < {alpha:g})'
+        nets[label] = network_table(sig.significant(alpha).astype(float))['mean'].mul(nets['n']).round().astype(int)
+        subj[label] = pd.Series({s: int((q < alpha).sum()) for s, q in sig.subject_q.items()})
     return dict(networks=nets, subjects=subj)
 
 # %% ../nbs/08_diagnostics.ipynb #c18d68d2
@@ -338,6 +470,8 @@ def diagnose(cfg, # config giving the paths (data, features, checkpoints) and lo
              run_id:str, # run folder name under CHECKPOINT_DIR
              wandb_run=None, # a W&B run to log the images to (default: per `cfg.logging.wandb_mode`)
              ceiling:bool=True, # compute the noise ceiling from the repeated films
+             n_shifts:int=N_SHIFTS, # draws of the significance test's null (0: no test)
+             alpha:float=ALPHA, # false discovery rate of the significant parcels
             ) -> Path: # `<run_dir>/diagnostics/report.html`
     "Predict the validation runs with a run's `best.pt` and write figures and a self-contained HTML report"
     t0 = time.time()
@@ -346,21 +480,20 @@ def diagnose(cfg, # config giving the paths (data, features, checkpoints) and lo
     preds, truth = _val_predictions(run_dir, rcfg)
     res = metrics.score(preds, truth, trim=rcfg.train.trim)
     subs = list(res.per_parcel); r = np.mean([res.per_parcel[s] for s in subs], 0)  # P
-    ceil = sub_ceil = None; note = 'not computed'
-    try:
-        if ceiling:
-            per = {s: single_run_ceiling(c) for s, c in noise_ceiling_from_repeats(rcfg.paths.data_dir, subs, trim=rcfg.train.trim).items()}
-            ceil, sub_ceil = np.mean(list(per.values()), 0), {s: float(c.mean()) for s, c in per.items()}
-            note = f'√(repeat r) from {"/".join(REPEATED_FILMS)}, mean {np.mean(list(sub_ceil.values())):.3f}'
-    except DataError as e: note = f'not available ({e})'  # no repeated films: the report goes on without a ceiling
+    sig = significance(preds, truth, rcfg.train.trim, n_shifts, seed=rcfg.train.seed) if n_shifts > 0 else None
+    ceil, sub_ceil, note = _ceiling(rcfg, subs) if ceiling else (None, None, 'not computed')
+    k = _runs_per_target(rcfg)
     clip = sorted(truth[subs[0]])[0]
     figs = diagnostic_figures(r, res.per_subject, (f'{subs[0]} {clip}', preds[subs[0]][clip], truth[subs[0]][clip]),
-                              read_history(run_dir/'metrics.jsonl'), ceil, sub_ceil, run_id)
-    tables = report_tables(r, res.per_subject, ceil, sub_ceil)
+                              read_history(run_dir/'metrics.jsonl'), ceil, sub_ceil, run_id,
+                              None if sig is None else sig.significant(alpha), alpha, ceiling_formula(k))
+    tables = report_tables(r, res.per_subject, ceil, sub_ceil, sig, alpha)
     summary = dict(run_id=run_id, model=rcfg.model.kind, score=res.score, per_subject=res.per_subject, trim=res.trim,
                    n_runs=sum(len(v) for v in truth.values()), ceiling=None if ceil is None else float(np.mean(list(sub_ceil.values()))),
-                   ceiling_note=note,
-                   created=time.strftime('%Y-%m-%dT%H:%M:%S'), networks=tables['networks'].reset_index().to_dict('records'))
+                   ceiling_note=note, ceiling_formula=ceiling_formula(k),
+                   significant=None if sig is None else int(sig.significant(alpha).sum()), alpha=alpha, n_shifts=n_shifts,
+                   min_shift=MIN_SHIFT, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                   networks=tables['networks'].reset_index().to_dict('records'))
     return _write_report(cfg, run_dir, summary, figs, tables, t0, wandb_run)
 
 # %% ../nbs/08_diagnostics.ipynb #ba3be8f0
