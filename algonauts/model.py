@@ -6,14 +6,15 @@ Docs: https://algonauts-dev.github.io/algonauts/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #b09ac893
 from __future__ import annotations
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import hashlib, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .config import Config, ModelCfg, N_PARCELS
 
 # %% auto #0
 __all__ = ['FUSIONS', 'HEADS', 'TCONV_FUSES', 'MODELS', 'check_choice', 'batch_masks', 'keep_streams', 'attention_mask',
            'rope_cos_sin', 'apply_rope', 'Block', 'Heads', 'stream_proj', 'Fusion', 'TemporalConv', 'FMRIModel',
-           'TConvModel', 'lagged', 'ridge_loo', 'RidgeModel', 'build_model', 'model_summary']
+           'TConvModel', 'lagged', 'lag_gram', 'Moments', 'pca', 'ridge_gcv', 'RidgeSums', 'RidgeModel', 'build_model',
+           'model_summary']
 
 # %% ../nbs/04_model.ipynb #daf7c561
 FUSIONS = ('transformer', 'concat', 'mean')  # model.fusion
@@ -261,7 +262,7 @@ def forward(self:TConvModel, feats:dict, # {stream: B,T,D_stream}
     x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # B,T,C
     return self.heads(self.drop(F.gelu(x)), subject)  # B,T,P
 
-# %% ../nbs/04_model.ipynb #6c92a71a
+# %% ../nbs/04_model.ipynb #0536a052
 def lagged(x, # ...,T,F
            window:int, # W TRs per design row
            delay:int, # HRF delay in TRs
@@ -271,92 +272,203 @@ def lagged(x, # ...,T,F
     idx = torch.arange(T, device=dev)[:, None] - delay - window + 1 + torch.arange(window, device=dev)  # T,W
     return x[..., idx.clamp(0, T - 1), :].flatten(-2)
 
-# %% ../nbs/04_model.ipynb #097c1d55
-def _loo_err(XV, R, Y, inv, h): # N,K; K,P; N,P; A,K; N,A -> A,P
-    "Mean squared leave-one-out residual of each penalty and column"
-    return torch.stack([((Y - XV @ (R * inv[a, :, None])) / (1 - h[:, a:a + 1])).pow(2).mean(0) for a in range(len(inv))])
+# %% ../nbs/04_model.ipynb #a532479c
+def lag_gram(z, # T,K
+             window:int, # W TRs per design row
+             delay:int, # HRF delay in TRs
+            ) -> torch.Tensor: # W*K,W*K, equal to lagged(z)ᵀ lagged(z)
+    "`XᵀX` of `X = lagged(z, window, delay)` from W lag products, without forming `X`"
+    (T, K), W = z.shape, window; L = T + W - 1
+    p = z[(torch.arange(L, device=z.device) - delay - W + 1).clamp(0, T - 1)]  # L,K: block w of design row t is p[t+w]
+    G = z.new_empty(W, K, W, K)
+    for k in range(W):
+        s = p[:L - k].T @ p[k:]  # K,K: sum over u of p[u] p[u+k]ᵀ
+        for a in range(W - k):  # block (a, a+k) sums over u = a .. a+T-1 only
+            b = s - p[:a].T @ p[k:k + a] - p[a + T:L - k].T @ p[a + T + k:]
+            G[a, :, a + k], G[a + k, :, a] = b, b.T
+    return G.reshape(W * K, W * K)
 
-def ridge_loo(X, # N,F design
-              Y, # N,P targets
+# %% ../nbs/04_model.ipynb #c3d1b858
+class Moments:
+    "Streaming count, mean and covariance of rows: float64 sums, shifted by the first chunk's mean"
+    def __init__(self): self.n, self.shift, self.s, self.ss = 0, None, 0., 0.
+
+    def add(self, x): # T,D
+        x = x.double()
+        if self.shift is None: self.shift = x.mean(0)  # D
+        xc = x - self.shift
+        self.n, self.s, self.ss = self.n + len(x), self.s + xc.sum(0), self.ss + xc.T @ xc
+        return self
+
+    @property
+    def mean(self): return self.shift + self.s / self.n  # D
+    def cov(self, ddof:int=0): d = self.s / self.n; return (self.ss - self.n * torch.outer(d, d)) / (self.n - ddof)  # D,D
+
+def pca(m:Moments, # rows seen so far
+        k:int, # components kept
+       ) -> tuple: # mean D, axes D,K, explained variance K (float64, largest first)
+    "The `k` leading principal axes of the rows `m` has seen"
+    var, vec = torch.linalg.eigh(m.cov(ddof=1))  # ascending
+    var, vec = var.flip(0)[:k].clamp(min=0), vec.flip(1)[:, :k]
+    return m.mean, vec * vec.gather(0, vec.abs().argmax(0, keepdim=True)).sign(), var
+
+# %% ../nbs/04_model.ipynb #3422d57d
+def ridge_gcv(C, # F,F centred XᵀX
+              Cxy, # F,P centred XᵀY
+              Cyy, # P centred Σy²
+              n:int, # rows
               alphas, # A penalties
-              chunk:int=256, # columns of Y per chunk of LOO residuals
-             ) -> tuple: # weight F,P, bias P, chosen penalty P (float64)
-    "Ridge with an intercept and one penalty per column of `Y`, chosen by efficient leave-one-out error"
-    X, Y = X.double(), Y.double(); al = torch.as_tensor(alphas, dtype=X.dtype, device=X.device)  # A
-    xm, ym = X.mean(0), Y.mean(0); X, Y = X - xm, Y - ym
-    if X.shape[0] >= X.shape[1]: s2, V = torch.linalg.eigh(X.T @ X); s2 = s2.clamp(min=0); XV = X @ V  # K; F,K; N,K
-    else: U, s, Vh = torch.linalg.svd(X, full_matrices=False); s2, V, XV = s ** 2, Vh.T, U * s
-    R, inv = V.T @ (X.T @ Y), 1 / (s2 + al[:, None])  # K,P; A,K
-    h = XV.pow(2) @ inv.T + 1 / len(X)  # N,A leverages
-    err = torch.cat([_loo_err(XV, R[:, c], Y[:, c], inv, h) for c in torch.arange(Y.shape[1], device=X.device).split(chunk)], 1)
-    best = err.argmin(0)  # P: the first of equally good penalties, as scikit-learn
-    W = V @ (R * inv[best].T)  # F,P
-    return W, ym - xm @ W, al[best]
+             ) -> tuple: # weight F,P, chosen penalty P, GCV A,P
+    "Ridge with one penalty per column of `Y`, chosen by generalised cross-validation, from centred moments"
+    al = torch.as_tensor(alphas, dtype=C.dtype, device=C.device)  # A
+    s2, V = torch.linalg.eigh(C); s2 = s2.clamp(min=0)  # F; F,F
+    R, inv = V.T @ Cxy, 1 / (s2 + al[:, None])  # F,P; A,F
+    rss = (Cyy - ((s2 + 2 * al[:, None]) * inv ** 2) @ R ** 2).clamp(min=0)  # A,P
+    df = 1 + (s2 * inv).sum(1)  # A
+    gcv = torch.where((df < n)[:, None], rss / n / (1 - df / n)[:, None] ** 2, torch.inf)  # A,P
+    best = gcv.argmin(0)  # P: the first of equally good penalties
+    return V @ (R * inv[best].T), al[best], gcv
 
-# %% ../nbs/04_model.ipynb #c0584081
+# %% ../nbs/04_model.ipynb #5cb32a24
+class RidgeSums:
+    "Float64 sums over one subject's runs for a ridge on standardised, lagged scores"
+    def __init__(self, window:int, delay:int): self.w, self.d, self.n, self.cz, self.sums, self.absent = window, delay, 0, None, {}, {}
+
+@patch
+def add(self:RidgeSums, z, # T,K scores
+        y, # T,P fMRI
+        absent, # K bool: columns of the streams absent from this run
+       ) -> RidgeSums:
+    keep = (~absent).double()
+    z, y = z.double() * keep, y.double()
+    if self.cz is None: self.cz, self.cy = z.mean(0), y.mean(0)  # K; P shifts
+    z, y = (z - self.cz) * keep, y - self.cy  # absent columns stay zero
+    X = lagged(z, self.w, self.d)  # T,W*K
+    new = dict(G=lag_gram(z, self.w, self.d), XY=X.T @ y, x=X.sum(0), y=y.sum(0), yy=y.pow(2).sum(0),
+               zn=keep * len(z), z=z.sum(0), zz=z.pow(2).sum(0))  # the z sums count present runs only
+    self.sums = {k: self.sums.get(k, 0) + v for k, v in new.items()}; self.n += len(z)
+    if absent.any():  # rows, design sums and target sums per pattern of absent columns
+        n, xs, ys = self.absent.get(key := tuple(absent.tolist()), (0, 0, 0))
+        self.absent[key] = (n + len(z), xs + new['x'], ys + new['y'])
+    return self
+
+# %% ../nbs/04_model.ipynb #5ecc3be3
+@patch
+def solve(self:RidgeSums, alphas, # A penalties
+         ) -> dict: # mean K, std K, weight W*K,P, bias P, alpha P (float64)
+    "Standardisation, weights on the standardised design, intercepts and penalties (absent streams at the mean)"
+    S, n, W = self.sums, self.n, self.w
+    dm = S['z'] / S['zn'].clamp(min=1)  # K: mean over present rows, shifted
+    std = (S['zz'] / S['zn'].clamp(min=1) - dm ** 2).clamp(min=0).sqrt(); std = torch.where(std > 0, std, 1.)
+    G, XY, x = S['G'].clone(), S['XY'].clone(), S['x'].clone()
+    for key, (m, xs, ys) in self.absent.items():  # absent columns move from 0 to the mean (dm, shifted)
+        d = (dm * torch.tensor(key, device=dm.device)).repeat(W)  # W*K
+        G += torch.outer(xs, d) + torch.outer(d, xs) + m * torch.outer(d, d); XY += torch.outer(d, ys); x += m * d
+    sd = std.repeat(W)  # W*K
+    C, Cxy = (G - torch.outer(x, x) / n) / torch.outer(sd, sd), (XY - torch.outer(x, S['y']) / n) / sd[:, None]
+    w, alpha, _ = ridge_gcv(C, Cxy, S['yy'] - S['y'] ** 2 / n, n, alphas)
+    xm = (x / n - dm.repeat(W)) / sd  # W*K: mean of the standardised design
+    return dict(mean=self.cz + dm, std=std, weight=w, bias=self.cy + S['y'] / n - xm @ w, alpha=alpha)
+
+# %% ../nbs/04_model.ipynb #534603b0
 class RidgeModel(nn.Module):
-    "Development-kit baseline: per subject and parcel, ridge on a window of standardised, HRF-delayed features"
+    "Development-kit baseline: per stream PCA, then per subject and parcel a ridge on a window of standardised, HRF-delayed scores"
     def __init__(self, cfg:Config):
         super().__init__()
         m = self.cfg = cfg.model
         self.streams, self.dims = list(cfg.input_dims), list(cfg.input_dims.values())
-        n, f = len(cfg.data.subjects), sum(self.dims)
-        for name, shape, fill in (('mean', (n, f), 0.), ('std', (n, f), 1.), ('weight', (n, m.ridge_window * f, N_PARCELS), 0.),
+        self.ks = [min(m.ridge_pca, d) if m.ridge_pca else d for d in self.dims]  # K per stream
+        self.reduced = [i for i, (d, k) in enumerate(zip(self.dims, self.ks)) if k < d]  # streams projected on principal axes
+        for i in self.reduced:
+            self.register_buffer(f'pca{i}_mean', torch.zeros(self.dims[i])); self.register_buffer(f'pca{i}', torch.zeros(self.dims[i], self.ks[i]))  # D; D,K
+        n, k = len(cfg.data.subjects), sum(self.ks)
+        for name, shape, fill in (('mean', (n, k), 0.), ('std', (n, k), 1.), ('weight', (n, m.ridge_window * k, N_PARCELS), 0.),
                                   ('bias', (n, N_PARCELS), 0.), ('alpha', (n, N_PARCELS), 0.)):
-            self.register_buffer(name, torch.full(shape, fill))  # N,F; N,F; N,W*F,P; N,P; N,P
+            self.register_buffer(name, torch.full(shape, fill))  # N,K; N,K; N,W*K,P; N,P; N,P
         self.register_buffer('fitted', torch.zeros(n, dtype=torch.bool))  # N
 
-# %% ../nbs/04_model.ipynb #af16c3d1
+# %% ../nbs/04_model.ipynb #ce10581e
+@patch
+def scores(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
+          ) -> torch.Tensor: # B,T,K float32
+    "Each stream's principal-component scores (the stream itself when not reduced), concatenated"
+    z = [feats[s].float() for s in self.streams]
+    for i in self.reduced: z[i] = (z[i] - getattr(self, f'pca{i}_mean')) @ getattr(self, f'pca{i}')
+    return torch.cat(z, -1)
+
 @patch
 def design(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
            subject, # B long
            present=None, # B,S bool (None: all present)
-          ) -> torch.Tensor: # B,T,W*F float32
+          ) -> torch.Tensor: # B,T,W*K float32
     "Standardised, lagged design rows"
-    x = torch.cat([feats[s].float() for s in self.streams], -1)  # B,T,F
-    x = (x - self.mean[subject][:, None]) / self.std[subject][:, None]
-    if present is not None: x = x * present.repeat_interleave(torch.tensor(self.dims, device=x.device), 1)[:, None]
+    x = (self.scores(feats) - self.mean[subject][:, None]) / self.std[subject][:, None]
+    if present is not None: x = x * present.repeat_interleave(torch.tensor(self.ks, device=x.device), 1)[:, None]
     return lagged(x, self.cfg.ridge_window, self.cfg.ridge_delay)
 
 @patch
 def forward(self:RidgeModel, feats:dict, subject, mask=None, present=None) -> torch.Tensor: # B,T,P
     "Predicted fMRI at every TR (lags look back only, so trailing padding cannot change real TRs)"
     mask, present = batch_masks(feats, self.streams, mask, present)
+    dev, out_dev = self.weight.device, subject.device  # computed where the buffers are, returned where the batch is
+    feats, subject, present = {s: feats[s].to(dev) for s in self.streams}, subject.to(dev), present.to(dev)
     if not self.fitted[subject].all():
         raise RuntimeError(f"RidgeModel: subjects {sorted(set(subject[~self.fitted[subject]].tolist()))} are not fitted; call fit(runs) first")
-    with torch.autocast(subject.device.type, enabled=False):
-        x = self.design(feats, subject, present)  # B,T,W*F
+    with torch.autocast(dev.type, enabled=False):
+        x = self.design(feats, subject, present)  # B,T,W*K
         out = x.new_zeros(*x.shape[:2], N_PARCELS)
         for s in subject.unique(): i = subject == s; out[i] = x[i] @ self.weight[s] + self.bias[s]
-    return out
+    return out.to(out_dev)
 
-# %% ../nbs/04_model.ipynb #9a884195
-@patch
-def fit_stats(self:RidgeModel, s:int, # subject index
-              feats:list, # {stream: T,D tensor} per run
-             ):
-    "Mean and standard deviation of every feature of subject `s`, over runs where its stream is present"
-    mean, std = [], []
-    for st, d in zip(self.streams, self.dims):
-        x = torch.cat([f[st] for f in feats if f[st].any()] or [self.mean.new_zeros(1, d)]).double()  # T,D
-        mean.append(x.mean(0)); std.append(x.std(0, correction=0))
-    std = torch.cat(std)
-    self.mean[s], self.std[s] = torch.cat(mean).float(), torch.where(std > 0, std, 1.).float()
+# %% ../nbs/04_model.ipynb #b4cb7820
+from collections.abc import Iterator
 
-# %% ../nbs/04_model.ipynb #d7355c47
+def _digest(a) -> tuple:
+    "Fingerprint of an array: shape, dtype and a hash of its bytes"
+    a = np.ascontiguousarray(a.detach().cpu().numpy() if torch.is_tensor(a) else a)
+    return a.shape, str(a.dtype), hashlib.blake2b(a.reshape(-1).view(np.uint8), digest_size=16).digest()
+
 @patch
-def fit(self:RidgeModel, runs:list, # (subject index, {stream: T,D array}, fmri T,P) per run
+def _tensor(self:RidgeModel, a) -> torch.Tensor: # float32 on the buffers' device
+    return torch.as_tensor(a if torch.is_tensor(a) else np.asarray(a), dtype=torch.float32, device=self.weight.device)
+
+@patch
+def fit_pca(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D}, fmri T,P)
+           ) -> RidgeModel:
+    "Principal axes of each reduced stream, over the distinct feature arrays of `runs` where it is present"
+    if not self.reduced: return self  # no pass over the data
+    acc, seen = {i: Moments() for i in self.reduced}, set()
+    for _, feats, _ in runs:
+        for i in self.reduced:
+            x = feats[self.streams[i]]; key = (i, _digest(x))
+            if key in seen: continue
+            seen.add(key); x = self._tensor(x)
+            if x.any(): acc[i].add(x)  # absent (all zero) arrays are left out
+    for i, m in acc.items():
+        if m.n < 2: raise ValueError(f"model.ridge_pca: stream {self.streams[i]!r} has {m.n} TRs with features in the training runs; PCA needs 2 or more")
+        mean, axes, _ = pca(m, self.ks[i])
+        getattr(self, f'pca{i}_mean').copy_(mean); getattr(self, f'pca{i}').copy_(axes)
+    return self
+
+# %% ../nbs/04_model.ipynb #f72acf26
+@patch
+def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D array}, fmri T,P), read one run at a time
        ) -> RidgeModel:
-    "Fit each subject's standardisation and per-parcel ridge on its runs"
-    t = lambda a: torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a, dtype=torch.float32, device=self.weight.device)
-    for s in sorted({int(r[0]) for r in runs}):
-        mine = [({k: t(v) for k, v in f.items()}, t(y)) for i, f, y in runs if int(i) == s]
-        self.fit_stats(s, [f for f, _ in mine])
-        sub = torch.tensor([s], device=self.weight.device)
-        X = torch.cat([self.design({k: v[None] for k, v in f.items()}, sub, torch.stack([f[st].any() for st in self.streams])[None])[0]
-                       for f, _ in mine])  # sum T,W*F
-        W, b, a = ridge_loo(X, torch.cat([y for _, y in mine]), self.cfg.ridge_alphas)
-        self.weight[s], self.bias[s], self.alpha[s], self.fitted[s] = W.float(), b.float(), a.float(), True
+    "Principal axes (first pass over `runs`), then each subject's standardisation and per-parcel ridge (second pass)"
+    if self.reduced and isinstance(runs, Iterator):
+        raise TypeError("RidgeModel.fit: `runs` is an iterator, readable once; pass a list or a re-iterable (PCA, then ridge: two passes)")
+    self.fit_pca(runs)
+    sums, ks = {}, torch.tensor(self.ks, device=self.weight.device)
+    for s, feats, y in runs:
+        f, y = {k: self._tensor(feats[k])[None] for k in self.streams}, self._tensor(y)  # 1,T,D; T,P
+        if any(len(v[0]) != len(y) for v in f.values()): raise ValueError(f"RidgeModel.fit: a run of subject {s} has {len(y)} fMRI TRs but features of lengths {[v.shape[1] for v in f.values()]}")
+        absent = ~torch.stack([f[k].any() for k in self.streams])  # S
+        sums.setdefault(int(s), RidgeSums(self.cfg.ridge_window, self.cfg.ridge_delay)).add(self.scores(f)[0], y, absent.repeat_interleave(ks))
+    if not sums: raise ValueError("RidgeModel.fit: `runs` holds no run")
+    for s, acc in sums.items():
+        r = acc.solve(self.cfg.ridge_alphas)
+        for k in ('mean', 'std', 'weight', 'bias', 'alpha'): getattr(self, k)[s] = r[k].float()
+        self.fitted[s] = True
     return self
 
 # %% ../nbs/04_model.ipynb #27fb2ae1
