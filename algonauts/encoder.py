@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 import numpy as np, torch, yaml
 from fastcore.basics import patch
-from .config import Config, PathsCfg, N_PARCELS, ConfigError, from_yaml, checkpoint_root, resolve_paths
+from .config import Config, PathsCfg, N_PARCELS, ConfigError, from_yaml, checkpoint_root, resolve_paths, safe_name
 from .data import DataError, FMRIDataset, FeatureStats, collate, check_finite
 from .model import build_model
 
@@ -94,19 +94,7 @@ def predict(model, ds:FMRIDataset, cfg, device=None, dtype=None) -> tuple:
         if 'fmri' in s: truth.setdefault(src.subject, {})[key] = s['fmri'][:src.n_tr].numpy()
     return preds, (truth or None)
 
-# %% ../nbs/05a_encoder.ipynb #c3bc76ac
-def _safe_name(root, name, what:str) -> Path:
-    "`root/name` resolved; an error when `name` is empty or leaves `root`"
-    root, name = Path(root).resolve(), str(name)
-    p = (root/name).resolve()
-    if not name.strip() or p == root or root not in p.parents:
-        raise ConfigError(f"{what} {name!r}: expected a name inside {root}")
-    return p
-
-try: from algonauts.config import safe_name
-except ImportError: safe_name = _safe_name  # until the config chapter has it
-
-# %% ../nbs/05a_encoder.ipynb #4047a740
+# %% ../nbs/05a_encoder.ipynb #b7c0a742
 def run_folder(cfg, checkpoint) -> Path:
     "The folder of run `checkpoint`: a run id under CHECKPOINT_DIR, or a folder (`Path`, or a string with a separator)"
     cfg = cfg or resolve_paths(Config())
@@ -120,7 +108,7 @@ def _check_run(p:Path, checkpoint) -> Path:
     if not (p/'config.yaml').is_file(): raise DataError(f"{p}: no run folder with config.yaml (checkpoint {str(checkpoint)!r})")
     return p
 
-# %% ../nbs/05a_encoder.ipynb #0facf093
+# %% ../nbs/05a_encoder.ipynb #db433fc4
 def run_config(run_dir, cfg=None) -> Config:
     "The run's own config; `cfg`'s paths where given, its features only when they name the run's streams and widths"
     path = Path(run_dir)/'config.yaml'
@@ -141,7 +129,7 @@ def open_run(cfg, checkpoint) -> tuple:
     run_dir = run_folder(cfg, checkpoint)
     return run_dir, run_config(run_dir, cfg)
 
-# %% ../nbs/05a_encoder.ipynb #3487eb9e
+# %% ../nbs/05a_encoder.ipynb #10204f8c
 SEED_RANGE = re.compile(r'^(?P<prefix>.+)-s(?P<a>\d+)-(?P<b>\d+)$')  # PREFIX-sA-B
 RUN_HASH = re.compile(r'^[0-9a-f]{8}$')  # the hash of a default run id
 MAX_SEEDS = 1000  # longest seed range
@@ -162,7 +150,7 @@ def _seed_runs(root, m, spec) -> list:
         out += found
     return out
 
-# %% ../nbs/05a_encoder.ipynb #0ddd3994
+# %% ../nbs/05a_encoder.ipynb #14964ed2
 def resolve_runs(cfg, specs) -> list:
     "Run folders named by `specs` (run ids, globs, seed ranges) inside CHECKPOINT_DIR, each once, in order"
     root, out = checkpoint_root(cfg or resolve_paths(Config())), []
@@ -179,7 +167,7 @@ def resolve_runs(cfg, specs) -> list:
     if not out: raise ConfigError("no checkpoint given: name at least one run")
     return out
 
-# %% ../nbs/05a_encoder.ipynb #da14cfe3
+# %% ../nbs/05a_encoder.ipynb #6aa8e383
 def parcel_weights(run_dirs:list, subject:str) -> np.ndarray:
     "Per-parcel ensemble weights `R,P` from the runs' validation r of `subject` (`'average'`: mean over subjects)"
     def r(d):
@@ -192,7 +180,7 @@ def parcel_weights(run_dirs:list, subject:str) -> np.ndarray:
     s = r.sum(0, keepdims=True)
     return np.where(s > 0, r / np.where(s > 0, s, 1), 1 / len(run_dirs))
 
-# %% ../nbs/05a_encoder.ipynb #4c9e031e
+# %% ../nbs/05a_encoder.ipynb #b26833c3
 WEIGHT_FILES = {'final': ('final.pt', 'final_stats.npz'), 'best': ('best.pt', 'stats.npz')}  # weights -> (weights, feature statistics)
 
 def weight_files(run_dir, weights='auto') -> tuple:
@@ -213,7 +201,7 @@ def load_weights(model, path):
     model.load_state_dict({k.removeprefix('_orig_mod.'): v for k, v in sd.items()})
     return model.eval()
 
-# %% ../nbs/05a_encoder.ipynb #44275e12
+# %% ../nbs/05a_encoder.ipynb #092048d1
 class Encoder:
     "Trained run(s) mapping raw features `{stream: T,D}` to predicted fMRI `{subject: T,P}`"
     def __init__(self, models:list, cfgs:list, stats:list, run_dirs:list, weights:list, device='cpu', weighting='equal'):
@@ -234,7 +222,7 @@ class Encoder:
         runs = ', '.join(f'{d.name} ({w})' for d, w in zip(self.run_dirs, self.weights))
         return f"Encoder({runs}; streams {self.input_dims}; subjects {self.subjects}; {self.weighting} weights; {self.device})"
 
-# %% ../nbs/05a_encoder.ipynb #54b8e3fe
+# %% ../nbs/05a_encoder.ipynb #42aadffe
 @patch(cls_method=True)
 def from_run(cls:Encoder, runs, # run id, folder, or a list of them (an ensemble); ids may be globs or seed ranges
               cfg=None, # config whose given paths and features override the runs' own (None: the runs' own)
@@ -253,7 +241,7 @@ def from_run(cls:Encoder, runs, # run id, folder, or a list of them (an ensemble
         out['stats'].append(FeatureStats.load(st)); out['weights'].append(which)
     return cls(**out, run_dirs=dirs, device=dev, weighting=weighting)
 
-# %% ../nbs/05a_encoder.ipynb #bd753fb1
+# %% ../nbs/05a_encoder.ipynb #77701564
 @patch
 def check_features(self:Encoder, feats:dict, absent=()) -> tuple:
     "(`{stream: float32 T,D}` of the streams the runs use, T); warnings for missing and unknown streams"
@@ -274,7 +262,7 @@ def check_features(self:Encoder, feats:dict, absent=()) -> tuple:
     if missing: warnings.warn(f"streams {missing} missing from the features: predicted as absent (as a stream dropped in training)")
     return out, len(next(iter(out.values())))
 
-# %% ../nbs/05a_encoder.ipynb #443b8217
+# %% ../nbs/05a_encoder.ipynb #af6c0f6c
 def _sample(cfg, stats:FeatureStats, feats:dict, absent, T:int) -> dict:
     "A whole-run sample of one run's streams from raw `feats` {stream: float32 T,D}"
     x, present = {}, []
@@ -286,7 +274,7 @@ def _sample(cfg, stats:FeatureStats, feats:dict, absent, T:int) -> dict:
         x[s] = torch.from_numpy(np.ascontiguousarray(a))
     return dict(feats=x, present=torch.tensor(present), subject=0, mask=torch.ones(T, dtype=torch.bool), clip='', start=0)
 
-# %% ../nbs/05a_encoder.ipynb #2d06dd85
+# %% ../nbs/05a_encoder.ipynb #6db48580
 def has_null_subject(model) -> bool:
     "Does `model` have a null subject token (an extra last row of its subject embedding)?"
     emb = getattr(model, 'subject_emb', None)
@@ -299,7 +287,7 @@ def null_subject(model):
     try: yield model
     finally: del model.subject_tokens
 
-# %% ../nbs/05a_encoder.ipynb #f60694ec
+# %% ../nbs/05a_encoder.ipynb #735981f4
 def _member_predict(model, cfg, sample:dict, subjects:list, population:bool, device) -> dict:
     "`{subject|'average': T,P float32}` of one run"
     T, dtype = len(sample['mask']), amp_dtype(cfg.train.precision, device)
@@ -314,7 +302,7 @@ def _member_predict(model, cfg, sample:dict, subjects:list, population:bool, dev
         out['average'] = np.mean(avg, 0, dtype='f8').astype('f4')
     return {k: out[k] for k in subjects + ['average'] * population}
 
-# %% ../nbs/05a_encoder.ipynb #875ef087
+# %% ../nbs/05a_encoder.ipynb #e13b448f
 @patch
 def member_weights(self:Encoder, key:str) -> np.ndarray:
     "Ensemble weights `R,P` of `key` (a subject or `'average'`)"
@@ -339,7 +327,7 @@ def predict(self:Encoder, feats:dict, # {stream: T,D} raw features (numpy or tor
     if len(preds) == 1: return preds[0]
     return {k: np.einsum('rtp,rp->tp', np.stack([p[k] for p in preds]), self.member_weights(k)).astype('f4') for k in preds[0]}
 
-# %% ../nbs/05a_encoder.ipynb #c6b2f1ab
+# %% ../nbs/05a_encoder.ipynb #310b6d1e
 @patch
 def data_config(self:Encoder) -> Config:
     "The first run's config reading every stream of the ensemble"
