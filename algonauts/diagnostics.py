@@ -10,15 +10,14 @@ import base64, html, io, json, os, time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-import numpy as np, pandas as pd, h5py, torch
+import numpy as np, pandas as pd, h5py
 from matplotlib.figure import Figure
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from .config import N_PARCELS, TR, SUBJECTS, atomic
 from .atlas import load_atlas, NETWORK_NAMES, network_of, parcel_to_surface
-from .data import DataError, FeatureStats, dataset, fmri_path, parse_key, split_sources
-from .model import build_model
-from .train import open_run, predict, get_device, amp_dtype
+from .data import DataError, fmri_path, parse_key, split_sources
+from .encoder import Encoder, open_run
 from . import metrics
 
 # %% auto #0
@@ -351,13 +350,9 @@ def _write_bytes(path:Path, data:bytes):
     with atomic(path) as tmp: tmp.write_bytes(data)
 
 def _val_predictions(run_dir:Path, rcfg) -> tuple:
-    "(preds, truth) of the validation runs by the run's `best.pt`"
-    for f in ('best.pt', 'stats.npz'):
-        if not (run_dir/f).is_file(): raise DataError(f"{run_dir}: {f} missing; finish algonauts-train for this run first")
-    model = build_model(rcfg); model.load_state_dict(torch.load(run_dir/'best.pt', map_location='cpu'))
-    device = get_device(rcfg.train.device)
-    ds = dataset(rcfg, 'val', FeatureStats.load(run_dir/'stats.npz'), windows=False)
-    return predict(model.to(device), ds, rcfg, device, amp_dtype(rcfg.train.precision, device))
+    "(preds, truth) of the validation runs by the run's `best.pt`, through the `Encoder`"
+    enc = Encoder.from_run(run_dir, rcfg, weights='best', device=rcfg.train.device)
+    return enc.predict_sources(split_sources(rcfg, 'val'))
 
 def _runs_per_target(rcfg) -> int:
     "Recordings averaged into each validation target (2 with `data.repeats: average` on repeated films); 1 when mixed"
