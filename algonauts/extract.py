@@ -6,21 +6,26 @@ Docs: https://algonauts-dev.github.io/algonauts/extract.html.md"""
 
 # %% ../nbs/11_extract.ipynb #66b285cb
 from __future__ import annotations
-import argparse, ast, csv, dataclasses, inspect, json, math, os, re, sys, time, typing, warnings
+import argparse, ast, csv, dataclasses, hashlib, inspect, json, math, os, re, shutil, sys, time, typing, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 import numpy as np, torch, yaml
 from .config import TR, ConfigError, read_yaml, read_features_yaml, atomic, parse_overrides
 from .data import DataError, clip_name, clip_kind, clip_stems, TRANSCRIPT_COLUMNS
 
 # %% auto #0
-__all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'SPEC_FILE', 'EXTRAS', 'n_trs',
-           'tr_windows', 'StreamSpec', 'ExtractConfig', 'extract_config', 'stimuli', 'output_path', 'synthetic_movie',
-           'movie_duration', 'iter_frames', 'read_audio', 'pool_rows', 'frame_stats', 'video_classic', 'audio_classic',
-           'audio_classic_width', 'pick_device', 'pool_tokens', 'select_layers', 'HFModel', 'VisionModel',
-           'frame_windows', 'vision_features', 'AudioModel', 'audio_windows', 'audio_features', 'read_transcript',
-           'TextModel', 'text_features', 'load_model', 'stream_width', 'clip_features', 'save_features', 'spec_record',
-           'check_settings', 'extract_stream', 'update_features_yaml', 'need_extras', 'extract', 'extract_cli']
+__all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'DTYPES', 'MAX_CONTEXT', 'MAX_FRAMES', 'MAX_FPS', 'STREAM_NAME', 'APPLIES', 'TYPE_NAMES',
+           'MAX_SHORTFALL', 'READS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'SPEC_FILE', 'EXTRAS', 'n_trs',
+           'tr_windows', 'Bound', 'StreamSpec', 'ExtractConfig', 'extract_config', 'clip_pattern', 'stimuli',
+           'output_path', 'synthetic_movie', 'movie_duration', 'MovieInfo', 'probe_movie', 'movie_rows', 'iter_frames',
+           'read_audio', 'pool_rows', 'frame_stats', 'video_classic', 'audio_classic', 'audio_classic_width',
+           'pick_device', 'pool_tokens', 'select_layers', 'HFModel', 'VisionModel', 'frame_windows', 'vision_features',
+           'AudioModel', 'audio_windows', 'audio_features', 'read_transcript', 'TextModel', 'text_features',
+           'load_model', 'stream_width', 'clip_features', 'write_file', 'save_features', 'spec_record', 'read_record',
+           'feature_files', 'check_settings', 'check_feature_file', 'clip_rows', 'stream_plan', 'extract_stream',
+           'update_features_yaml', 'need_extras', 'writable_dir', 'check_inputs', 'extract', 'read_settings',
+           'settings_config', 'cache_path', 'extract_movie', 'extract_cli']
 
 # %% ../nbs/11_extract.ipynb #7dd34d6c
 def n_trs(duration:float, tr:float=TR) -> int:
@@ -36,73 +41,123 @@ def tr_windows(n:int, context:float, tr:float=TR) -> np.ndarray:
 KINDS = ('video', 'image', 'audio', 'text', 'video_classic', 'audio_classic')
 HF_KINDS = ('video', 'image', 'audio', 'text')
 POOLS = ('mean', 'mean_std')
+DTYPES = ('float16', 'float32')  # storage dtypes of the feature files
+
+@dataclass(frozen=True)
+class Bound:
+    "Numbers a key allows: finite, `lo <= v <= hi` (`lo < v` when `above`)"
+    lo: float = 0.0
+    hi: float = math.inf
+    above: bool = False
+    def __contains__(self, v) -> bool: return math.isfinite(v) and (v > self.lo if self.above else v >= self.lo) and v <= self.hi
+    def __str__(self): return f"{'>' if self.above else '>='} {self.lo:g}" + (f" and <= {self.hi:g}" if self.hi < math.inf else ' and finite')
+
+MAX_CONTEXT, MAX_FRAMES, MAX_FPS = 120.0, 256, 240.0  # seconds a window reaches back, frames per window, frames per second
 
 @dataclass
 class StreamSpec:
-    kind: str = ''  # one of KINDS
+    kind: Annotated[str, KINDS] = ''  # one of KINDS
     model: str = ''  # Hugging Face model id or local folder (HF kinds)
     folder: str = ''  # folder under FEATURES_DIR (default: the stream name)
     layers: list = field(default_factory=lambda: [-1])  # hidden-state indices, concatenated (0 = embeddings)
-    pool: str = 'mean'  # 'mean' or 'mean_std' over tokens and frames
-    context: float = 0.0  # seconds before each TR that its window also covers
-    frames: int = 0  # frames per window (video: 0 = the model's num_frames; image/video_classic: 0 = 8)
-    fps: float = 0.0  # frame sampling rate (0: frames / window length)
-    sample_rate: int = 16000  # audio resampling rate (HF audio: the feature extractor's rate wins)
-    context_words: int = 256  # text: words before the TR fed to the language model
-    n_mfcc: int = 20  # audio_classic: number of MFCCs
-    batch_size: int = 16  # windows per forward pass
+    pool: Annotated[str, POOLS] = 'mean'  # 'mean' or 'mean_std' over tokens and frames
+    context: Annotated[float, Bound(0, MAX_CONTEXT)] = 0.0  # seconds before each TR that its window also covers
+    frames: Annotated[int, Bound(0, MAX_FRAMES)] = 0  # frames per window (video: 0 = the model's num_frames; image/video_classic: 0 = 8)
+    fps: Annotated[float, Bound(0, MAX_FPS)] = 0.0  # frame sampling rate (0: frames / window length)
+    sample_rate: Annotated[int, Bound(1000, 192_000)] = 16000  # audio resampling rate (HF audio: the feature extractor's rate wins)
+    context_words: Annotated[int, Bound(0, 100_000)] = 256  # text: words before the TR fed to the language model
+    n_mfcc: Annotated[int, Bound(1, 128)] = 20  # audio_classic: number of MFCCs
+    batch_size: Annotated[int, Bound(1, 4096)] = 16  # windows per forward pass
 
 @dataclass
 class ExtractConfig:
-    tr: float = TR  # seconds per row
-    dtype: str = 'float16'  # storage dtype: float16 or float32
+    tr: Annotated[float, Bound(0, above=True)] = TR  # seconds per row
+    dtype: Annotated[str, DTYPES] = 'float16'  # storage dtype: float16 or float32
     streams: dict = field(default_factory=dict)  # stream name -> StreamSpec
 
 # %% ../nbs/11_extract.ipynb #86ce2808
-def _spec(name:str, d, src:str) -> StreamSpec:
-    if not isinstance(d, dict): raise ConfigError(f"{src}: stream {name!r}: expected a mapping of settings, got {d!r}")
-    valid = [f.name for f in dataclasses.fields(StreamSpec)]
-    bad = sorted(set(d) - set(valid))
-    if bad: raise ConfigError(f"{src}: stream {name!r}: unknown keys {bad}; valid keys: {valid}")
-    s = StreamSpec(**d)
-    if s.kind not in KINDS: raise ConfigError(f"{src}: stream {name!r}: kind {s.kind!r} is not one of {list(KINDS)}")
-    if s.kind in HF_KINDS and not s.model: raise ConfigError(f"{src}: stream {name!r} of kind {s.kind!r} needs a 'model'")
-    if s.pool not in POOLS: raise ConfigError(f"{src}: stream {name!r}: pool {s.pool!r} is not one of {list(POOLS)}")
-    if isinstance(s.layers, int): s.layers = [s.layers]
-    if not s.layers or not all(isinstance(l, int) for l in s.layers):
-        raise ConfigError(f"{src}: stream {name!r}: layers must be a list of integers, got {s.layers!r}")
-    if s.context < 0 or s.batch_size < 1 or s.frames < 0 or s.fps < 0:
-        raise ConfigError(f"{src}: stream {name!r}: context, frames and fps must be >= 0 and batch_size >= 1")
+STREAM_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')  # a stream name is also a folder and file name
+APPLIES = {'model': HF_KINDS, 'layers': HF_KINDS, 'frames': ('video', 'image', 'video_classic'),
+           'fps': ('video', 'image', 'video_classic'), 'sample_rate': ('audio', 'audio_classic'), 'context_words': ('text',),
+           'n_mfcc': ('audio_classic',), 'context': tuple(k for k in KINDS if k != 'text')}  # key -> kinds that read it
+
+TYPE_NAMES = {float: 'a number', int: 'an integer', str: 'a string', list: 'a list', dict: 'a mapping'}
+
+def _rules(cls) -> dict:
+    "{key: (type, choices or Bound or None)} of a config dataclass, from its annotations"
+    hints = typing.get_type_hints(cls, globalns=globals(), include_extras=True)
+    return {k: typing.get_args(h)[:2] if typing.get_origin(h) is Annotated else (h, None) for k, h in hints.items()}
+
+def _check(v, tp, rule, key:str, src:str):
+    "`v` as type `tp` when it obeys `rule`, else a ConfigError naming `key`, the value and what is allowed"
+    num = isinstance(v, (int, float)) and not isinstance(v, bool)
+    ok = {float: num, int: num and isinstance(v, int), str: isinstance(v, str), list: isinstance(v, list), dict: isinstance(v, dict)}[tp]
+    if not ok: raise ConfigError(f"{src}: {key}: expected {TYPE_NAMES[tp]}, got {v!r}")
+    v = float(v) if tp is float else v
+    if rule is not None and v not in rule:
+        allowed = f"one of {list(rule)}" if isinstance(rule, tuple) else f"a number {rule}"
+        raise ConfigError(f"{src}: {key}: {v!r} is not allowed; expected {allowed}")
+    return v
+
+# %% ../nbs/11_extract.ipynb #a56914ef
+def _spec(name, d, src:str) -> StreamSpec:
+    "Checked `StreamSpec` of stream `name` from the mapping `d`"
+    key, rules = f'streams.{name}', _rules(StreamSpec)
+    if not isinstance(name, str) or not STREAM_NAME.fullmatch(name):
+        raise ConfigError(f"{src}: stream name {name!r}: expected letters, digits, '_', '.' or '-' (it names a folder)")
+    if not isinstance(d, dict): raise ConfigError(f"{src}: {key}: expected a mapping of settings, got {d!r}")
+    bad = sorted(set(d) - set(rules))
+    if bad: raise ConfigError(f"{src}: stream {name!r}: unknown keys {bad}; valid keys: {list(rules)}")
+    if isinstance(d.get('layers'), int) and not isinstance(d['layers'], bool): d = {**d, 'layers': [d['layers']]}
+    s = StreamSpec(**{k: _check(v, *rules[k], f'{key}.{k}', src) for k, v in d.items()})
+    if s.kind not in KINDS: raise ConfigError(f"{src}: {key}.kind: {s.kind!r} is not one of {list(KINDS)}")
+    if s.kind in HF_KINDS and not s.model: raise ConfigError(f"{src}: {key}: kind {s.kind!r} needs a 'model' (Hugging Face id or local folder)")
+    if not s.layers or not all(isinstance(l, int) and not isinstance(l, bool) for l in s.layers):
+        raise ConfigError(f"{src}: {key}.layers: expected a non-empty list of integers, got {s.layers!r}")
+    odd = [k for k, kinds in APPLIES.items() if s.kind not in kinds and getattr(s, k) != getattr(StreamSpec(), k)]
+    if odd: raise ConfigError(f"{src}: {key}: {odd} do not apply to kind {s.kind!r} (they would be ignored)")
     s.folder = s.folder or name
+    if Path(s.folder).is_absolute() or '..' in Path(s.folder).parts:
+        raise ConfigError(f"{src}: {key}.folder: {s.folder!r} must be a relative folder inside FEATURES_DIR")
     return s
 
 def extract_config(d:dict, src:str='config') -> ExtractConfig:
     "Checked `ExtractConfig` from a mapping with keys tr, dtype, streams"
-    valid = [f.name for f in dataclasses.fields(ExtractConfig)]
-    bad = sorted(set(d or {}) - set(valid))
-    if bad: raise ConfigError(f"{src}: unknown keys {bad}; valid keys: {valid}")
-    cfg = ExtractConfig(**{k: v for k, v in (d or {}).items() if k != 'streams'})
-    if cfg.dtype not in ('float16', 'float32'): raise ConfigError(f"{src}: dtype {cfg.dtype!r}: expected float16 or float32")
-    if not (d or {}).get('streams'): raise ConfigError(f"{src}: expected a non-empty 'streams: {{name: {{kind: ...}}}}' mapping")
+    if not isinstance(d if d is not None else {}, dict): raise ConfigError(f"{src}: expected a mapping with keys tr, dtype, streams, got {type(d).__name__}")
+    d, rules = d or {}, _rules(ExtractConfig)
+    bad = sorted(set(d) - set(rules))
+    if bad: raise ConfigError(f"{src}: unknown keys {bad}; valid keys: {list(rules)}")
+    cfg = ExtractConfig(**{k: _check(v, *rules[k], k, src) for k, v in d.items() if k != 'streams'})
+    if not d.get('streams') or not isinstance(d['streams'], dict):
+        raise ConfigError(f"{src}: streams: expected a non-empty mapping {{name: {{kind: ...}}}}, got {d.get('streams')!r}")
     cfg.streams = {n: _spec(n, s, src) for n, s in d['streams'].items()}
+    folders = [s.folder for s in cfg.streams.values()]
+    shared = sorted({f for f in folders if folders.count(f) > 1})
+    if shared: raise ConfigError(f"{src}: streams share the folders {shared}; each stream needs its own")
     return cfg
 
 # %% ../nbs/11_extract.ipynb #d5ad375c
 def _index(root:Path, ext:str) -> dict:
     out = {}
     for p in sorted(root.rglob(f'*{ext}')):
-        c = clip_name(p.stem)
+        try: c = clip_name(p.stem)
+        except DataError as e: raise DataError(f"{p}: not an official stimulus file name ({e})") from None
         if c in out: raise DataError(f"{root}: two files for clip {c!r}: {out[c]} and {p}")
         out[c] = p
     return out
 
+def clip_pattern(pattern:str=None):
+    "`pattern` (the `--clips` regular expression) compiled, None for all clips"
+    try: return re.compile(pattern) if pattern else None
+    except re.error as e: raise ConfigError(f"--clips {pattern!r}: not a valid regular expression ({e})") from None
+
 def stimuli(stimuli_dir, kinds=('friends', 'movie10', 'ood'), pattern:str=None) -> dict:
     "{clip: {'movie': .mkv path or None, 'transcript': .tsv path or None}} under the official stimuli layout"
-    root = Path(stimuli_dir)
+    root, rx = Path(stimuli_dir), clip_pattern(pattern)
     if not root.is_dir(): raise DataError(f"{root}: stimuli folder not found (set --stimuli_dir or STIMULI_DIR)")
     movies = _index(root/'movies', '.mkv') if (root/'movies').is_dir() else {}
     texts = _index(root/'transcripts', '.tsv') if (root/'transcripts').is_dir() else {}
-    clips = sorted(c for c in set(movies) | set(texts) if clip_kind(c) in kinds and (not pattern or re.search(pattern, c)))
+    clips = sorted(c for c in set(movies) | set(texts) if clip_kind(c) in kinds and (not rx or rx.search(c)))
     if not clips: raise DataError(f"{root}: no movies/**/*.mkv or transcripts/**/*.tsv of {list(kinds)} matching {pattern!r}")
     return {c: {'movie': movies.get(c), 'transcript': texts.get(c)} for c in clips}
 
@@ -151,16 +206,57 @@ def synthetic_movie(path, # .mkv file written (atomically)
     return path
 
 # %% ../nbs/11_extract.ipynb #1e8863e6
-def _duration(c) -> float:
-    "Seconds of an open container (its duration, else its longest stream)"
+MAX_SHORTFALL = 1.0  # seconds a stream may end before the container's duration before the movie counts as truncated
+
+def _duration(c) -> float | None:
+    "Seconds of an open container (its duration, else its longest stream); None when it does not say"
     if c.duration: return c.duration / 1e6
-    return max(float(s.duration * s.time_base) for s in c.streams if s.duration)
+    ds = [float(s.duration * s.time_base) for s in c.streams if s.duration]
+    return max(ds) if ds else None
 
 def movie_duration(path) -> float:
-    "Seconds of the movie at `path`"
+    "Seconds of the movie at `path`, as its container says"
     import av
-    with av.open(str(path)) as c: return _duration(c)
+    try:
+        with av.open(str(path)) as c: d = _duration(c)
+    except av.error.FFmpegError as e: raise DataError(f"{path}: cannot be decoded: {e}") from None
+    return d if d is not None else probe_movie(path).duration
 
+@dataclass(frozen=True)
+class MovieInfo:
+    path: Path  # the movie file
+    duration: float  # seconds: the container's duration, else where its last packet ends
+    video_end: float | None  # seconds where the first video stream's last packet ends (None: no video)
+    audio_end: float | None  # the same for the first audio stream
+
+def probe_movie(path) -> MovieInfo:
+    "Where a movie's video and audio streams end, from their packets (read, not decoded)"
+    import av
+    try:
+        with av.open(str(path)) as c:
+            ss, ends = [*c.streams.video[:1], *c.streams.audio[:1]], {}
+            if not ss: raise DataError(f"{path}: no video or audio stream")
+            for p in c.demux(*ss):
+                if p.pts is not None: ends[p.stream.type] = max(ends.get(p.stream.type, 0.0), float((p.pts + (p.duration or 0)) * p.time_base))
+            d = _duration(c)
+    except av.error.FFmpegError as e: raise DataError(f"{path}: cannot be decoded: {e}") from None
+    if not ends: raise DataError(f"{path}: holds no video or audio packet")
+    return MovieInfo(Path(path), d or max(ends.values()), ends.get('video'), ends.get('audio'))
+
+READS = {'video': 'video', 'image': 'video', 'video_classic': 'video', 'audio': 'audio', 'audio_classic': 'audio'}  # kind -> stream it decodes
+
+def movie_rows(info:MovieInfo, kind:str, tr:float=TR, allow_truncated:bool=False) -> int:
+    "Rows of a stream of `kind`: one per started TR of the movie; a truncated stream stops (or warns and ends early)"
+    media = READS.get(kind)
+    end = getattr(info, f'{media}_end') if media else None
+    if media == 'video' and end is None: raise DataError(f"{info.path}: no video stream (stream kind {kind!r} needs one)")
+    if end is not None and end < info.duration - MAX_SHORTFALL:
+        msg = f"{info.path}: truncated: its {media} ends at {end:.2f} s, its container says {info.duration:.2f} s"
+        if not allow_truncated: raise DataError(msg + "; replace the file, or use --allow_truncated to extract what can be decoded")
+        warnings.warn(msg + f"; rows cover the first {end:.2f} s only"); return n_trs(end, tr)
+    return n_trs(info.duration, tr)
+
+# %% ../nbs/11_extract.ipynb #931e0e04
 def iter_frames(path, # movie file
                 fps:float, # grid rate
                 size=None, # (width, height) to scale to, None: native
@@ -170,7 +266,7 @@ def iter_frames(path, # movie file
     with av.open(str(path)) as c:
         if not c.streams.video: raise DataError(f"{path}: no video stream")
         vs = c.streams.video[0]; vs.thread_type = 'AUTO'
-        end, k, prev, img = _duration(c), 0, None, None
+        end, k, prev, img = _duration(c) or math.inf, 0, None, None
         from av.video.reformatter import VideoReformatter
         rf = VideoReformatter()  # one scaler for the whole clip: a new one per frame costs ~100x more
         convert = lambda f: rf.reformat(f, format='rgb24', **({'width': size[0], 'height': size[1]} if size else {})).to_ndarray()
@@ -180,9 +276,10 @@ def iter_frames(path, # movie file
                 img = convert(prev) if img is None else img
                 yield k / fps, img; k += 1
             prev, img = f, None
+        if prev is None: raise DataError(f"{path}: no video frame could be decoded")
         rate = float(vs.average_rate or vs.guessed_rate or fps)
-        end = min(end, prev.time + 1 / rate) if prev is not None else end  # the last frame lasts one frame period
-        while prev is not None and k / fps < end:
+        end = min(end, prev.time + 1 / rate)  # the last frame lasts one frame period
+        while k / fps < end:
             img = convert(prev) if img is None else img
             yield k / fps, img; k += 1
 
@@ -244,6 +341,7 @@ def audio_classic(path, spec:StreamSpec, n:int, tr:float=TR) -> np.ndarray:
     import librosa
     sr, hop, n_fft = spec.sample_rate, spec.sample_rate // 100, AUDIO_NFFT
     wav = read_audio(path, sr)
+    if wav is None: warnings.warn(f"{path}: no audio track; writing zeros")
     if wav is None or len(wav) < n_fft: return np.zeros((n, audio_classic_width(spec)), np.float32)
     S = np.abs(librosa.stft(wav, n_fft=n_fft, hop_length=hop))  # F,N magnitude, computed once (25 min: ~150 MB)
     rms = np.log(librosa.feature.rms(S=S, frame_length=n_fft)[0] + 1e-6)
@@ -256,9 +354,15 @@ def audio_classic(path, spec:StreamSpec, n:int, tr:float=TR) -> np.ndarray:
 def audio_classic_width(spec:StreamSpec) -> int: return (2 + spec.n_mfcc) * (2 if spec.pool == 'mean_std' else 1)
 
 # %% ../nbs/11_extract.ipynb #1dfba352
-def pick_device(device:str='auto') -> torch.device:
-    "cuda when available for 'auto', else the device named"
-    return torch.device('cuda' if device == 'auto' and torch.cuda.is_available() else ('cpu' if device == 'auto' else device))
+def pick_device(device='auto') -> torch.device:
+    "cuda when available for 'auto', else the device named; a device this machine lacks is a ConfigError"
+    if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: d = torch.device(device)
+    except (RuntimeError, ValueError, TypeError): raise ConfigError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N") from None
+    have = {'cpu': 1, 'cuda': torch.cuda.device_count() if torch.cuda.is_available() else 0,
+            'mps': int(getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available())}.get(d.type, 0)
+    if (d.index or 0) >= have: raise ConfigError(f"--device {device!r}: not available on this machine" + (' (no CUDA)' if d.type == 'cuda' and not have else ''))
+    return d
 
 def pool_tokens(h, # B,N,D hidden states
                 keep=None, # B,N bool tokens to pool (None: all)
@@ -419,14 +523,17 @@ def audio_features(path, model:AudioModel, n:int, tr:float=TR) -> np.ndarray:
 # %% ../nbs/11_extract.ipynb #58e265aa
 def read_transcript(path) -> list:
     "Words of each TR (a list of lists) from an official transcript TSV"
-    with open(path, newline='') as f: rows = list(csv.DictReader(f, delimiter='\t'))
+    try:
+        with open(path, newline='', encoding='utf-8') as f: rows = list(csv.DictReader(f, delimiter='\t'))
+    except (UnicodeDecodeError, csv.Error) as e: raise DataError(f"{path}: not a readable TSV transcript ({e})") from None
     if rows and 'words_per_tr' not in rows[0]:
         raise DataError(f"{path}: no 'words_per_tr' column; expected the columns {list(TRANSCRIPT_COLUMNS)}")
     out = []
     for i, r in enumerate(rows):
         cell = (r['words_per_tr'] or '').strip()
-        try: words = ast.literal_eval(cell) if cell else []
-        except (ValueError, SyntaxError): raise DataError(f"{path}: row {i + 2}: words_per_tr {cell[:40]!r} is not a list") from None
+        try: words = ast.literal_eval(cell) if cell else []  # literals only: nothing in the file is run
+        except (ValueError, SyntaxError, MemoryError, RecursionError): words = None
+        if not isinstance(words, (list, tuple)): raise DataError(f"{path}: row {i + 2}: words_per_tr {cell[:40]!r} is not a list")
         out.append([str(w) for w in words])
     return out
 
@@ -475,70 +582,124 @@ def stream_width(spec:StreamSpec, model=None) -> int:
     if spec.kind == 'audio_classic': return audio_classic_width(spec)
     return model.width
 
-def clip_features(spec:StreamSpec, model, clip:str, files:dict, tr:float=TR) -> np.ndarray:
-    "n,width features of one clip for one stream"
+def clip_features(spec:StreamSpec, model, clip:str, files:dict, tr:float=TR, n:int=None, allow_truncated:bool=False) -> np.ndarray:
+    "n,width features of one clip for one stream; `n` rows (default: from the movie, else from the transcript)"
     movie, text = files.get('movie'), files.get('transcript')
-    words = read_transcript(text) if text and (spec.kind == 'text' or not movie) else None  # the rows come from the movie
-    n = n_trs(movie_duration(movie), tr) if movie else len(words)
+    if movie is None and spec.kind != 'text': raise DataError(f"clip {clip!r}: stream of kind {spec.kind!r} needs the movie, only {text} was found")
+    words = read_transcript(text) if text and spec.kind == 'text' else None
+    if n is None: n = movie_rows(probe_movie(movie), spec.kind, tr, allow_truncated) if movie else len(words)
+    if n < 1: raise DataError(f"{text}: no rows (a clip without a movie has one row per transcript row)")
     if spec.kind == 'text':
         if words is None:
             warnings.warn(f"clip {clip!r} has no transcript: stream written as zeros"); return np.zeros((n, model.width), np.float32)
         return text_features(words, model, n)
-    if movie is None: raise DataError(f"clip {clip!r}: stream of kind {spec.kind!r} needs the movie, only {text} was found")
     if spec.kind == 'video_classic': return video_classic(movie, spec, n, tr)
     if spec.kind == 'audio_classic': return audio_classic(movie, spec, n, tr)
     if spec.kind == 'audio': return audio_features(movie, model, n, tr)
     return vision_features(movie, model, n, tr)
 
+def write_file(path, data):
+    "Write `data` (bytes or str) to `path` atomically; no space left or an unwritable folder is a DataError naming the file"
+    path, data = Path(path), data.encode() if isinstance(data, str) else data
+    try:
+        free = shutil.disk_usage(next(p for p in path.parents if p.exists())).free
+        if free < len(data): raise DataError(f"{path}: cannot write {len(data)} bytes: {free} bytes left on the device")
+        with atomic(path) as tmp: tmp.write_bytes(data)
+    except OSError as e: raise DataError(f"{path}: cannot write: {e.strerror or e}") from None
+
 def save_features(path, x, dtype='float16'):
     "np.save `x` as `dtype`, atomically"
-    with atomic(path) as tmp, open(tmp, 'wb') as f: np.save(f, np.asarray(x).astype(dtype))
+    import io
+    buf = io.BytesIO(); np.save(buf, np.asarray(x).astype(dtype)); write_file(path, buf.getvalue())
 
 # %% ../nbs/11_extract.ipynb #837f4c74
 SPEC_FILE = '.extract.json'  # in each stream folder: the settings its files were made with
 
-def spec_record(spec:StreamSpec, tr:float) -> dict:
-    "Settings that determine a stream's values (not its batch size)"
-    return {**{k: v for k, v in dataclasses.asdict(spec).items() if k != 'batch_size'}, 'tr': tr}
+def spec_record(spec:StreamSpec, tr:float, dtype:str=None) -> dict:
+    "Settings a stream's files were made with: those that determine its values (not the batch size), the TR, the storage dtype"
+    return {**{k: v for k, v in dataclasses.asdict(spec).items() if k != 'batch_size'}, 'tr': tr} | ({'dtype': dtype} if dtype else {})
+
+def read_record(folder) -> dict | None:
+    "The settings record of a stream folder (None when it has none)"
+    f = Path(folder)/SPEC_FILE
+    if not f.is_file(): return None
+    try: d = json.loads(f.read_text())
+    except (ValueError, OSError) as e: raise DataError(f"{f}: unreadable settings record ({e})") from None
+    if not isinstance(d, dict): raise DataError(f"{f}: expected a JSON mapping of settings, got {type(d).__name__}")
+    return d
+
+def feature_files(folder) -> list: return sorted(p for p in Path(folder).glob('*.npy') if not p.name.startswith('.'))
+
+def _clip_of(p:Path):
+    try: return clip_name(p.stem)
+    except DataError: return None
 
 def check_settings(folder:Path, spec:StreamSpec, tr:float, clips, overwrite:bool):
-    "Stop when `folder` was made with other settings, unless `overwrite` recomputes every file in it"
-    f, new = folder/SPEC_FILE, spec_record(spec, tr)
-    old = json.loads(f.read_text()) if f.exists() else new
+    "Stop when the files in `folder` were made with other settings, unless `overwrite` recomputes every one of them"
+    folder = Path(folder)
+    if not feature_files(folder) or (old := read_record(folder)) is None: return  # a record without files binds nothing
+    old, new = {k: v for k, v in old.items() if k != 'dtype'}, spec_record(spec, tr)  # the storage dtype may change
     if old != new:
         diff = ', '.join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
         if not overwrite: raise DataError(f"{folder}: its files were made with other settings ({diff}); use --overwrite to recompute them")
-        others = sorted(p.name for p in folder.glob('*.npy') if not p.name.startswith('.') and clip_name(p.stem) not in clips)
+        others = [p.name for p in feature_files(folder) if _clip_of(p) not in clips]
         if others: raise DataError(f"{folder}: --overwrite with new settings would leave {len(others)} files made with the old ones "
                                    f"({', '.join(others[:3])}, ...): include their clips or remove them")
 
-def extract_stream(name:str, spec:StreamSpec, clips:dict, features_dir, dtype='float16', tr:float=TR,
-                   device='cpu', overwrite:bool=False, progress:bool=True, expected:int=None) -> dict:
+# %% ../nbs/11_extract.ipynb #7d6c9fa6
+def check_feature_file(path, rows:int=None, width:int=None, fewer_ok:bool=False) -> str | None:
+    "What is wrong with the feature file at `path`, None when it is a finite real (rows, width) array; never unpickles"
+    try: x = np.load(path, mmap_mode='r')  # allow_pickle=False: an object array is refused, not built
+    except (ValueError, OSError, EOFError) as e: return f"unreadable ({e})"
+    if x.dtype.kind != 'f': return f"dtype {x.dtype}, expected float16 or float32"
+    if x.ndim != 2: return f"shape {x.shape}, expected (n_TR, width)"
+    if width is not None and x.shape[1] != width: return f"width {x.shape[1]}, expected {width}"
+    if rows is not None and not (x.shape[0] == rows or fewer_ok and 0 < x.shape[0] < rows):
+        return f"{x.shape[0]} rows, expected {rows} (one per TR of the clip)"
+    if not np.isfinite(x).all(): return "holds NaN or infinity"
+    return None
+
+def clip_rows(files:dict, tr:float=TR) -> int:
+    "Rows of a clip: one per started TR of its movie (as its container says), else one per transcript row"
+    return n_trs(movie_duration(files['movie']), tr) if files.get('movie') else len(read_transcript(files['transcript']))
+
+def stream_plan(name:str, spec:StreamSpec, clips:dict, features_dir, tr:float=TR, overwrite:bool=False,
+                allow_truncated:bool=False) -> tuple:
+    "({clip: files} to compute, width of the files kept) for stream `name`, after checking its folder; writes nothing"
+    folder = Path(features_dir)/spec.folder
+    check_settings(folder, spec, tr, clips, overwrite)
+    todo = {c: f for c, f in clips.items() if overwrite or not output_path(features_dir, spec.folder, c).exists()}
+    kept = {output_path(features_dir, spec.folder, c): f for c, f in clips.items() if c not in todo}
+    bad = [f"{p}: {why}" for p, f in kept.items() if (why := check_feature_file(p, clip_rows(f, tr), fewer_ok=allow_truncated))]
+    if bad: raise DataError(f"stream {name!r}: {len(bad)} existing feature file(s) not valid; delete them (or use --overwrite) "
+                            "to recompute them:\n  " + '\n  '.join(bad))
+    widths = {p: np.load(p, mmap_mode='r').shape[1] for p in kept}
+    odd = [p for p in widths if widths[p] != next(iter(widths.values()))]
+    if odd: raise DataError(f"{folder}: files of different widths: {next(iter(widths))} has {next(iter(widths.values()))}, {odd[0]} has {widths[odd[0]]}")
+    return todo, next(iter(widths.values()), None)
+
+def extract_stream(name:str, spec:StreamSpec, clips:dict, features_dir, dtype='float16', tr:float=TR, device='cpu',
+                   overwrite:bool=False, progress:bool=True, expected:int=None, allow_truncated:bool=False,
+                   plan:tuple=None, rows:dict=None) -> dict:
     "Extract one stream for `clips` ({clip: files}); returns {'width', 'written', 'skipped', 'seconds', 'movie_s'}"
     from tqdm.auto import tqdm
-    t0 = time.time()
-    check_settings(Path(features_dir)/spec.folder, spec, tr, clips, overwrite)
-    todo = {c: f for c, f in clips.items() if overwrite or not output_path(features_dir, spec.folder, c).exists()}
+    import av
+    t0, folder = time.time(), Path(features_dir)/spec.folder
+    todo, kept = plan or stream_plan(name, spec, clips, features_dir, tr, overwrite, allow_truncated)
     model = load_model(spec, device) if todo else None
-    width = stream_width(spec, model) if model or spec.kind not in HF_KINDS else None
+    width = stream_width(spec, model) if model or spec.kind not in HF_KINDS else kept
     if expected and width and width != expected and not overwrite:
         raise DataError(f"{Path(features_dir)/'features.yaml'}: stream {name!r} has width {expected}, this config gives {width}; "
                         "use --overwrite to replace it")
-    for c in set(clips) - set(todo):  # resumed: existing files must have the stream's width
-        try: x = np.load(output_path(features_dir, spec.folder, c), mmap_mode='r')
-        except (ValueError, OSError) as e: raise DataError(f"{output_path(features_dir, spec.folder, c)}: unreadable ({e}); delete it or use --overwrite") from None
-        if width is None and x.ndim == 2: width = x.shape[1]
-        if x.ndim != 2 or x.shape[1] != width:
-            raise DataError(f"{output_path(features_dir, spec.folder, c)}: shape {x.shape}, expected (n_TR, {width}) for stream "
-                            f"{name!r}; use --overwrite to recompute it")
-    with atomic(Path(features_dir)/spec.folder/SPEC_FILE) as tmp: tmp.write_text(json.dumps(spec_record(spec, tr), indent=1))
-    movie_s = 0.0
-    import av
-    for c, files in tqdm(todo.items(), desc=name, disable=not progress, unit='clip'):
-        try: x = clip_features(spec, model, c, files, tr)
+    if kept and width != kept:
+        raise DataError(f"{folder}: its files ({feature_files(folder)[0].name}, ...) have width {kept}, this config gives {width}; use --overwrite to recompute them")
+    movie_s, record = 0.0, json.dumps(spec_record(spec, tr, dtype), indent=1)
+    for i, (c, files) in enumerate(tqdm(todo.items(), desc=name, disable=not progress, unit='clip')):
+        try: x = clip_features(spec, model, c, files, tr, (rows or {}).get(c), allow_truncated)
         except av.error.FFmpegError as e: raise DataError(f"{files.get('movie')}: cannot be decoded: {e}") from None
         if not np.isfinite(x).all(): raise DataError(f"stream {name!r}, clip {c!r}: features contain NaN or infinity")
         if not np.isfinite(x.astype(dtype)).all(): raise DataError(f"stream {name!r}, clip {c!r}: values overflow {dtype}; use --dtype float32")
+        if i == 0: write_file(folder/SPEC_FILE, record)  # with the first file, never before it
         save_features(output_path(features_dir, spec.folder, c), x, dtype)
         movie_s += len(x) * tr
     return dict(width=width, written=len(todo), skipped=len(clips) - len(todo), seconds=time.time() - t0, movie_s=movie_s)
@@ -547,10 +708,13 @@ def extract_stream(name:str, spec:StreamSpec, clips:dict, features_dir, dtype='f
 def update_features_yaml(path, streams:dict, overwrite:bool=False) -> dict:
     "Merge `{name: (folder, width)}` into the features.yaml at `path` (written atomically); returns its content"
     import fcntl
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f'.{path.name}.lock'), 'w') as lock:  # SLURM array tasks update the same file
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _merge_features_yaml(path, streams, overwrite)
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(f'.{path.name}.lock'), 'w') as lock:  # SLURM array tasks update the same file
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return _merge_features_yaml(path, streams, overwrite)
+    except OSError as e: raise DataError(f"{path}: cannot write: {e.strerror or e}") from None
 
 def _merge_features_yaml(path:Path, streams:dict, overwrite:bool) -> dict:
     d = read_features_yaml(path) if path.exists() else {'features': {}, 'input_dims': {}}
@@ -559,9 +723,8 @@ def _merge_features_yaml(path:Path, streams:dict, overwrite:bool) -> dict:
         if old is not None and old != width and not overwrite:
             raise DataError(f"{path}: stream {name!r} has width {old}, the extracted features have {width}; use --overwrite")
         d['features'][name], d['input_dims'][name] = folder, int(width)
-    text = ('# Feature streams written by algonauts-extract: folder under FEATURES_DIR and width of each stream.\n'
-            + yaml.safe_dump(d, sort_keys=False))
-    with atomic(path) as tmp: tmp.write_text(text)
+    write_file(path, '# Feature streams written by algonauts-extract: folder under FEATURES_DIR and width of each stream.\n'
+               + yaml.safe_dump(d, sort_keys=False))
     return d
 
 EXTRAS = {'av': KINDS, 'librosa': ('audio_classic',), 'transformers': HF_KINDS}  # module -> kinds that need it
@@ -573,53 +736,142 @@ def need_extras(kinds):
     missing = [m for m, ks in EXTRAS.items() if kinds & set(ks) and importlib.util.find_spec(m) is None]
     if missing: raise ConfigError(f"feature extraction needs {missing}: pip install 'algonauts[extract]'")
 
+def writable_dir(path, what:str='--features_dir') -> Path:
+    "`path` when it is a folder or could be made one (nothing is created here), else a DataError naming it"
+    p = Path(path)
+    if p.exists() and not p.is_dir(): raise DataError(f"{p}: {what} is a file; expected a folder")
+    base = next(q for q in (p, *p.parents) if q.exists())
+    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK): raise DataError(f"{p}: {what} cannot be written ({base} is not a writable folder)")
+    return p
+
+# %% ../nbs/11_extract.ipynb #ec1284ab
+def check_inputs(cfg:ExtractConfig, plans:dict, clips:dict, allow_truncated:bool=False) -> dict:
+    "{stream: {clip: rows}} of the clips each stream of `plans` will compute, after reading each of their movies' packets and transcripts once"
+    todo = sorted({c for todo, _ in plans.values() for c in todo})
+    info = {c: probe_movie(clips[c]['movie']) for c in todo if clips[c]['movie']}
+    for n, (cs, _) in plans.items():
+        spec = cfg.streams[n]
+        for c in cs:
+            if spec.kind != 'text' and clips[c]['movie'] is None:
+                raise DataError(f"clip {c!r}: stream {n!r} of kind {spec.kind!r} needs the movie, only {clips[c]['transcript']} was found")
+            if spec.kind == 'text' and clips[c]['transcript']: read_transcript(clips[c]['transcript'])
+    return {n: {c: movie_rows(info[c], cfg.streams[n].kind, cfg.tr, allow_truncated) for c in cs if c in info} for n, (cs, _) in plans.items()}
+
 def extract(cfg:ExtractConfig, stimuli_dir, features_dir, streams=None, kinds=('friends', 'movie10', 'ood'),
-            pattern:str=None, device:str='auto', overwrite:bool=False, progress:bool=True) -> dict:
+            pattern:str=None, device:str='auto', overwrite:bool=False, progress:bool=True, allow_truncated:bool=False) -> dict:
     "Extract `streams` (default: all of the config) for the clips under `stimuli_dir`; update FEATURES_DIR/features.yaml"
-    bad = sorted(set(streams or []) - set(cfg.streams))
+    names = list(streams or cfg.streams)
+    bad = sorted(set(names) - set(cfg.streams))
     if bad: raise ConfigError(f"unknown streams {bad}; the config defines {sorted(cfg.streams)}")
-    need_extras(cfg.streams[n].kind for n in streams or cfg.streams)
-    clips, out, yml = stimuli(stimuli_dir, kinds, pattern), {}, Path(features_dir)/'features.yaml'
+    need_extras(cfg.streams[n].kind for n in names)
+    device, clips, root = pick_device(device), stimuli(stimuli_dir, kinds, pattern), writable_dir(features_dir)
+    yml = root/'features.yaml'
     dims = read_features_yaml(yml)['input_dims'] if yml.exists() else {}
-    for name in streams or cfg.streams:
-        out[name] = extract_stream(name, cfg.streams[name], clips, features_dir, cfg.dtype, cfg.tr, device, overwrite,
-                                   progress, dims.get(name))
-        update_features_yaml(yml, {name: (cfg.streams[name].folder, out[name]['width'])}, overwrite)
+    plans = {n: stream_plan(n, cfg.streams[n], clips, root, cfg.tr, overwrite, allow_truncated) for n in names}
+    rows, out = check_inputs(cfg, plans, clips, allow_truncated), {}
+    for n in names:  # every input checked: now write
+        out[n] = extract_stream(n, cfg.streams[n], clips, root, cfg.dtype, cfg.tr, device, overwrite, progress, dims.get(n),
+                                allow_truncated, plans[n], rows[n])
+        update_features_yaml(yml, {n: (cfg.streams[n].folder, out[n]['width'])}, overwrite)
+    return out
+
+# %% ../nbs/11_extract.ipynb #d1d71e75
+def read_settings(folder) -> tuple:
+    "(StreamSpec, tr, dtype) that the files of a stream folder were made with, from its `.extract.json` (dtype None in older records)"
+    f, d = Path(folder)/SPEC_FILE, read_record(folder)
+    if d is None: raise DataError(f"{f}: not found: the features in {folder} were not made by algonauts-extract; give their extraction config (--extract-config)")
+    d = dict(d); tr, dtype = d.pop('tr', None), d.pop('dtype', None)
+    if tr is None: raise DataError(f"{f}: the settings record has no 'tr'")
+    cfg = extract_config({'tr': tr, **({'dtype': dtype} if dtype is not None else {}), 'streams': {'stream': d}}, str(f))
+    return cfg.streams['stream'], cfg.tr, dtype
+
+def settings_config(folders:dict, features_dir='.') -> ExtractConfig:
+    "The `ExtractConfig` of streams `{name: folder under features_dir}`, rebuilt from their `.extract.json`"
+    if not folders: raise ConfigError(f"{features_dir}: no streams named")
+    got = {n: read_settings(Path(features_dir)/f) for n, f in folders.items()}
+    trs = {n: tr for n, (_, tr, _) in got.items()}
+    if len(set(trs.values())) > 1: raise DataError(f"{features_dir}: the streams were extracted with different TRs {trs}")
+    dtypes = {dt or ExtractConfig().dtype for _, _, dt in got.values()}
+    streams = {n: dataclasses.asdict(s) | {'folder': folders[n]} for n, (s, _, _) in got.items()}
+    return extract_config({'tr': trs[next(iter(trs))], 'dtype': dtypes.pop() if len(dtypes) == 1 else 'float32', 'streams': streams},
+                          str(features_dir))
+
+# %% ../nbs/11_extract.ipynb #e87abf2e
+def cache_path(cache_dir, name:str, movie, transcript, spec:StreamSpec, tr:float, dtype:str) -> Path:
+    "CACHE/name/<movie stem>-<hash of the movie's and transcript's path, size and time, and of the settings>.npy"
+    ident = [spec_record(dataclasses.replace(spec, folder=''), tr, dtype)]
+    for f in (movie, transcript):
+        st = Path(f).stat() if f else None
+        ident.append([str(Path(f).resolve()), st.st_size, st.st_mtime_ns] if f else None)
+    return Path(cache_dir)/name/f"{Path(movie).stem}-{hashlib.sha1(json.dumps(ident).encode()).hexdigest()[:16]}.npy"
+
+def extract_movie(movie, # movie file (any name, any container FFmpeg reads)
+                  cfg:ExtractConfig, # settings of the streams (e.g. `settings_config`)
+                  cache_dir, # folder of cached features
+                  transcript=None, # official-layout TSV of the movie's words (None: text streams are zeros, with a warning)
+                  streams=None, # names of the streams of `cfg` to extract (default: all)
+                  device='auto', allow_truncated:bool=False) -> dict:
+    "{stream: T,D float32} features of one movie with the settings of `cfg`, cached under `cache_dir`"
+    movie, names = Path(movie), list(streams or cfg.streams)
+    bad = sorted(set(names) - set(cfg.streams))
+    if bad: raise ConfigError(f"unknown streams {bad}; the config defines {sorted(cfg.streams)}")
+    need_extras(cfg.streams[n].kind for n in names)
+    device = pick_device(device)
+    if not movie.is_file(): raise DataError(f"{movie}: movie not found")
+    if transcript is not None and not Path(transcript).is_file(): raise DataError(f"{transcript}: transcript not found")
+    if transcript is not None: read_transcript(transcript)  # a malformed transcript stops before any work
+    info, cache, out = probe_movie(movie), writable_dir(cache_dir, 'cache folder'), {}
+    rows = {n: movie_rows(info, cfg.streams[n].kind, cfg.tr, allow_truncated) for n in names}
+    for n in names:
+        spec, path = cfg.streams[n], cache_path(cache, n, movie, transcript, cfg.streams[n], cfg.tr, cfg.dtype)
+        if path.exists() and check_feature_file(path, rows[n]) is None: out[n] = np.load(path).astype(np.float32); continue
+        x = clip_features(spec, load_model(spec, device), movie.stem, {'movie': movie, 'transcript': transcript}, cfg.tr, rows[n])
+        if not np.isfinite(x).all(): raise DataError(f"{movie}: stream {n!r}: features contain NaN or infinity")
+        x = x.astype(cfg.dtype)
+        if not np.isfinite(x).all(): raise DataError(f"{movie}: stream {n!r}: values overflow {cfg.dtype}")
+        save_features(path, x, cfg.dtype); out[n] = x.astype(np.float32)
     return out
 
 # %% ../nbs/11_extract.ipynb #a5ae3cc0
 def _set(d:dict, key:str, value:str):
+    "Set dotted `key` of the mapping `d` to the YAML `value`"
     *head, last = key.split('.')
-    for k in head: d = d.setdefault(k, {})
-    d[last] = yaml.safe_load(value)
+    for k in head:
+        if d.get(k) is None: d[k] = {}
+        d = d[k]
+        if not isinstance(d, dict): raise ConfigError(f"--set {key}={value}: {k!r} holds {d!r}, not a mapping of keys")
+    try: d[last] = yaml.safe_load(value)
+    except yaml.YAMLError as e: raise ConfigError(f"--set {key}={value}: malformed YAML value ({str(e).splitlines()[0]})") from None
 
 def extract_cli(argv=None, env=None):
     "algonauts-extract: per-TR features of movies and transcripts"
     env = os.environ if env is None else env
-    p = argparse.ArgumentParser(description='Extract per-TR video, audio and text features from the official stimuli layout')
+    p = argparse.ArgumentParser(prog='algonauts-extract', description='Extract per-TR video, audio and text features from the official stimuli layout')
     p.add_argument('config', help='extraction config (YAML with tr, dtype, streams)')
     p.add_argument('--stimuli_dir', default=env.get('STIMULI_DIR'), help='folder holding movies/ and transcripts/ (env STIMULI_DIR)')
     p.add_argument('--features_dir', default=env.get('FEATURES_DIR'), help='output root; features.yaml is written there (env FEATURES_DIR)')
     p.add_argument('--streams', nargs='+', help='streams of the config to extract (default: all)')
-    p.add_argument('--movies', nargs='+', default=['friends', 'movie10', 'ood'], help='friends, movie10 and/or ood')
+    p.add_argument('--movies', nargs='+', default=['friends', 'movie10', 'ood'], choices=('friends', 'movie10', 'ood'), help='clips of these sets')
     p.add_argument('--clips', default=None, help='regular expression on clip names (e.g. ^s0[1-3])')
     p.add_argument('--device', default='auto', help="auto (cuda when present), cpu, cuda, cuda:1 ...")
-    p.add_argument('--dtype', default=None, help='float16 or float32 (default: the config)')
+    p.add_argument('--dtype', default=None, choices=DTYPES, help='storage dtype (default: the config)')
     p.add_argument('--set', action='append', default=[], help='override: streams.NAME.KEY=VALUE, dtype=float32 ...')
     p.add_argument('--overwrite', action='store_true', help='recompute clips whose file exists')
+    p.add_argument('--allow_truncated', action='store_true', help='extract the decodable part of a truncated movie (with a warning) instead of stopping')
     p.add_argument('--no_progress', action='store_true', help='no progress bars')
+    p.add_argument('--debug', action='store_true', help='show the traceback of an error')
     a = p.parse_args(argv)
-    try:
+    def go():
         if not a.stimuli_dir or not a.features_dir: raise ConfigError('--stimuli_dir and --features_dir (or STIMULI_DIR, FEATURES_DIR) are required')
         d = read_yaml(a.config)
         for k, v in parse_overrides(a.set).items(): _set(d, k, v)
         if a.dtype: d['dtype'] = a.dtype
         res = extract(extract_config(d, a.config), a.stimuli_dir, a.features_dir, a.streams, a.movies, a.clips,
-                      a.device, a.overwrite, not a.no_progress)
-    except (ConfigError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr); return 2
-    for name, r in res.items():
-        rate = r['movie_s'] / r['seconds'] if r['written'] else float('nan')
-        print(f"{name}: width {r['width']}, {r['written']} written, {r['skipped']} skipped, {r['seconds']:.1f} s "
-              f"({rate:.1f} s of movie per second)")
-    return 0
+                      a.device, a.overwrite, not a.no_progress, a.allow_truncated)
+        for name, r in res.items():
+            rate = r['movie_s'] / r['seconds'] if r['written'] else float('nan')
+            print(f"{name}: width {r['width']}, {r['written']} written, {r['skipped']} skipped, {r['seconds']:.1f} s "
+                  f"({rate:.1f} s of movie per second)")
+    if a.debug: return go() or 0
+    from algonauts.cli import run_main  # here, not at the top: cli imports the training stack (and may come to import this module)
+    return run_main(go)
