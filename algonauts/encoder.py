@@ -16,9 +16,9 @@ from .data import DataError, FMRIDataset, FeatureStats, collate, check_finite
 from .model import build_model
 
 # %% auto #0
-__all__ = ['WHOLE_RUN_MODELS', 'SEED_RANGE', 'RUN_HASH', 'MAX_SEEDS', 'WEIGHT_FILES', 'get_device', 'amp_dtype', 'predict_sample',
-           'run_keys', 'run_key', 'key_clip', 'window_for', 'predict', 'run_folder', 'run_config', 'open_run',
-           'resolve_runs', 'parcel_weights', 'weight_files', 'load_weights', 'Encoder', 'has_null_subject',
+__all__ = ['WHOLE_RUN_MODELS', 'LONGEST_WINDOW', 'SEED_RANGE', 'RUN_HASH', 'MAX_SEEDS', 'WEIGHT_FILES', 'get_device', 'amp_dtype',
+           'predict_sample', 'run_keys', 'run_key', 'key_clip', 'window_for', 'predict', 'run_folder', 'run_config',
+           'open_run', 'resolve_runs', 'parcel_weights', 'weight_files', 'load_weights', 'Encoder', 'has_null_subject',
            'null_subject']
 
 # %% ../nbs/05a_encoder.ipynb #3c5062b8
@@ -77,12 +77,14 @@ def run_key(src, sources=()) -> str:
 
 def key_clip(key:str) -> str: return key.split('_')[0]
 
-# %% ../nbs/05a_encoder.ipynb #1133bad7
+# %% ../nbs/05a_encoder.ipynb #687205da
 WHOLE_RUN_MODELS = ('ridge', 'tconv')  # translation-equivariant: predicted on whole runs at once
+LONGEST_WINDOW = 2048  # TRs (51 min): a transformer trained on whole runs predicts longer inputs in windows of this length
 
 def window_for(cfg, T:int) -> int:
     "TRs per prediction window of a sample of `T` TRs, as the model was trained"
-    return T if cfg.model.kind in WHOLE_RUN_MODELS or cfg.data.whole_runs else cfg.data.window
+    if cfg.model.kind in WHOLE_RUN_MODELS: return T
+    return min(T, LONGEST_WINDOW) if cfg.data.whole_runs else cfg.data.window
 
 def predict(model, ds:FMRIDataset, cfg, device=None, dtype=None) -> tuple:
     "`({subject: {key: T,P}}, truth or None)` for every source of a whole-run dataset"
@@ -296,10 +298,10 @@ def _member_predict(model, cfg, sample:dict, subjects:list, population:bool, dev
     need = subjects if null or not population else list(cfg.data.subjects)
     out = {s: run(cfg.data.subjects.index(s)) for s in need}
     if population:
-        if null:
-            with null_subject(model): avg = [run(i) for i in range(len(cfg.data.subjects))]
-        else: avg = [out[s] for s in cfg.data.subjects]
-        out['average'] = np.mean(avg, 0, dtype='f8').astype('f4')
+        avg = 0.  # T,P float64: running sum, one subject's prediction at a time
+        with null_subject(model) if null else contextlib.nullcontext():
+            for i, s in enumerate(cfg.data.subjects): avg = avg + (run(i) if null else out[s])
+        out['average'] = (avg / len(cfg.data.subjects)).astype('f4')
     return {k: out[k] for k in subjects + ['average'] * population}
 
 # %% ../nbs/05a_encoder.ipynb #e13b448f
@@ -322,10 +324,12 @@ def predict(self:Encoder, feats:dict, # {stream: T,D} raw features (numpy or tor
     bad = [s for s in subjects if s not in self.subjects]
     if bad: raise ConfigError(f"subjects {bad}: the run(s) predict {self.subjects}")
     x, T = self.check_features(feats, absent)
-    preds = [_member_predict(m, c, _sample(c, st, x, absent, T), subjects, population, self.device)
-             for m, c, st in zip(self.models, self.cfgs, self.stats)]
-    if len(preds) == 1: return preds[0]
-    return {k: np.einsum('rtp,rp->tp', np.stack([p[k] for p in preds]), self.member_weights(k)).astype('f4') for k in preds[0]}
+    acc = {}  # {key: T,P float64}: weighted sum over the runs, one run's predictions at a time
+    for r, (m, c, st) in enumerate(zip(self.models, self.cfgs, self.stats)):
+        pred = _member_predict(m, c, _sample(c, st, x, absent, T), subjects, population, self.device)
+        if len(self.models) == 1: return pred
+        for k, y in pred.items(): acc[k] = acc.get(k, 0.) + y * self.member_weights(k)[r]
+    return {k: v.astype('f4') for k, v in acc.items()}
 
 # %% ../nbs/05a_encoder.ipynb #310b6d1e
 @patch
