@@ -6,7 +6,7 @@ Docs: https://algonauts-dev.github.io/algonauts/simulate.html.md"""
 
 # %% ../nbs/02_simulate.ipynb #24fff47e
 from __future__ import annotations
-import argparse, contextlib, csv, json, os, time, zlib
+import argparse, contextlib, csv, json, os, shutil, time, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, h5py
@@ -23,12 +23,13 @@ __all__ = ['STREAMS', 'STREAM_HELP', 'MISSING_RUNS', 'REQUIRED', 'REPEATED', 'MO
            'FEATURE_OFFSETS', 'LATENTS', 'GROUPS', 'FILMS', 'SPEECH_STAY', 'VOCAB', 'LANGUAGE', 'WORDS_PER_TR',
            'STREAM_LATENTS', 'HIDDEN', 'NUISANCE', 'FEATURE_NOISE', 'NETWORKS', 'AFFINITY', 'NONLIN', 'HRF_TRS',
            'HRF_PEAK', 'HRF_SUBJECT', 'SUBJECT_DEV', 'SUBJECT_NOISE', 'PARCEL_NOISE', 'N_GLOBAL', 'GLOBAL_VAR',
-           'GLOBAL_PHI', 'RUNS_PER_SESSION', 'ATLAS_SHAPE', 'ATLAS_AFFINE', 'BRAIN_RADII', 'GROUND_TRUTH_README', 'ar1',
-           'friends_clips', 'movie_clips', 'ood_clips', 'SimSize', 'sim_size', 'Clip', 'plan', 'latent_columns',
-           'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript', 'write_transcript', 'stream_params',
-           'stream_features', 'parcel_networks', 'hrf', 'convolve', 'make_brain', 'integrate', 'brain_signal', 'noise',
-           'record', 'sessions', 'run_keys', 'atlas_volume', 'write_atlas', 'save_npy', 'features_yaml', 'feature_stem',
-           'signal_path', 'check_out', 'simulate', 'format_summary', 'simulate_cli']
+           'GLOBAL_PHI', 'RUNS_PER_SESSION', 'ATLAS_SHAPE', 'ATLAS_AFFINE', 'BRAIN_RADII', 'GROUND_TRUTH_README',
+           'FREE_MARGIN', 'ar1', 'friends_clips', 'movie_clips', 'ood_clips', 'SimSize', 'sim_size', 'Clip', 'plan',
+           'latent_columns', 'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript', 'write_transcript',
+           'stream_params', 'stream_features', 'parcel_networks', 'hrf', 'convolve', 'make_brain', 'integrate',
+           'brain_signal', 'noise', 'record', 'sessions', 'run_keys', 'atlas_volume', 'write_atlas', 'save_npy',
+           'features_yaml', 'feature_stem', 'signal_path', 'read_mark', 'check_out', 'estimate_bytes', 'check_space',
+           'stale_files', 'simulate', 'format_summary', 'simulate_cli']
 
 # %% ../nbs/02_simulate.ipynb #d282a90b
 def _rng(seed:int, *keys) -> np.random.Generator:
@@ -387,17 +388,54 @@ Clip names are normalised (`s07e01a`, `chaplin1`). `simulate.json` beside this f
 def signal_path(out, subject:str, task:str) -> Path: return Path(out)/'ground_truth'/f'{subject}_task-{task}_signal.h5'
 
 # %% ../nbs/02_simulate.ipynb #c9d79a70
-def check_out(out) -> Path:
-    "Refuse to write into a non-empty folder that does not hold a simulated data set"
+def read_mark(out) -> dict | None:
+    "OUT/simulate.json (None when absent)"
+    p = Path(out)/'simulate.json'
+    if not p.is_file(): return None
+    try: d = json.loads(p.read_text())
+    except (ValueError, OSError) as e: raise DataError(f"{p}: unreadable ({e}); remove the folder or choose another") from None
+    if not isinstance(d, dict): raise DataError(f"{p}: expected a JSON mapping, got {type(d).__name__}")
+    return d
+
+def check_out(out, size:str=None, seed:int=None, force:bool=False) -> Path:
+    "Refuse to write into a non-empty folder that does not hold a simulated data set, or over a complete one of another size or seed"
     out = Path(out)
     if out.is_file(): raise DataError(f"{out}: is a file; expected a folder for the simulated data set")
     if out.is_dir() and any(out.iterdir()) and not (out/'simulate.json').is_file():
         raise DataError(f"{out}: folder is not empty and holds no simulate.json; choose an empty or new folder")
+    old = read_mark(out)
+    if old and old.get('complete') is True and size is not None and (old.get('size'), old.get('seed')) != (size, seed) and not force:
+        raise DataError(f"{out}: holds a complete {old.get('size')!r} data set made with seed {old.get('seed')!r}; simulating {size!r} "
+                        f"with seed {seed!r} would replace it: choose another folder, or use --force to replace it")
     return out
 
 def _h5(stack, path):
     "An HDF5 file open for writing under a temporary name, renamed when `stack` closes"
     return stack.enter_context(h5py.File(stack.enter_context(atomic(path)), 'w'))
+
+# %% ../nbs/02_simulate.ipynb #4a0074f2
+FREE_MARGIN = 1.1  # free space asked for, in multiples of the arrays' bytes (atlases, transcripts, file overhead)
+
+def estimate_bytes(size:str, seed:int=0) -> int:
+    "About how many bytes `simulate` writes for `size`: fMRI and signal runs (float32) and features"
+    spec, total = sim_size(size), 0
+    for c in plan(size, seed):
+        subs = sum(c.name not in MISSING_RUNS.get(s, ()) for s in SUBJECTS)
+        total += 2 * subs * len(c.runs) * c.n_tr * N_PARCELS * 4 + c.n_feat * sum(spec.widths.values()) * np.dtype(spec.dtype).itemsize
+    return total
+
+def check_space(out:Path, size:str, seed:int=0):
+    "Stop before writing when the device of `out` lacks room for the data set"
+    need, free = estimate_bytes(size, seed) * FREE_MARGIN, shutil.disk_usage(next(p for p in (out, *out.parents) if p.exists())).free
+    if free < need: raise DataError(f"{out}: the {size!r} data set needs about {need / 2**30:.2f} GiB, its device has {free / 2**30:.2f} GiB free")
+
+def stale_files(out:Path, old:dict, size:str) -> list:
+    "Files of the previous set in `out` (its mark `old`) that a set of `size` does not rewrite: clips only the other size has"
+    if not old or old.get('size') not in SIZES or old['size'] == size: return []
+    keep = {c.name for c in plan(size)}  # clip names depend on the size only, not on the seed
+    gone = [c.name for c in plan(old['size']) if c.name not in keep]
+    files = [out/'features'/st/f'{feature_stem(c)}.npy' for c in gone for st in STREAMS] + [transcript_path(out/'stimuli', c) for c in gone]
+    return [f for f in files if f.is_file()]
 
 # %% ../nbs/02_simulate.ipynb #ded91119
 def _open_outputs(stack, out:Path) -> dict:
@@ -434,12 +472,13 @@ def _write_brain(files:dict, clip:Clip, z, brain:dict, keys:dict, seed:int) -> l
 
 # %% ../nbs/02_simulate.ipynb #fe7187d5
 def _write_small(out:Path, clips:list, spec:SimSize, size:str, seed:int):
-    "Atlas, target_sample_number, features.yaml and the ground-truth README"
+    "Atlas, target_sample_number, features.yaml (in FEATURES_DIR, and beside it for older readers) and the ground-truth README"
     vol = atlas_volume(seed)
     for s in SUBJECTS:
         write_atlas(atlas_path(out/'fmri', s), vol)
         for ts in ('s7', 'ood'): save_npy(samples_path(out/'fmri', s, ts), {c.name: c.n_tr for c in clips if c.split == ts})
-    with atomic(out/'features.yaml') as tmp: tmp.write_text(features_yaml(spec.widths, size))
+    for f in (out/'features'/'features.yaml', out/'features.yaml'):
+        with atomic(f) as tmp: tmp.write_text(features_yaml(spec.widths, size))
     with atomic(out/'ground_truth'/'README.md') as tmp: tmp.write_text(GROUND_TRUTH_README)
 
 # %% ../nbs/02_simulate.ipynb #eea0aa4c
@@ -447,10 +486,14 @@ def simulate(out, # folder to write: OUT/fmri is DATA_DIR, OUT/features is FEATU
              size:str='tiny', # 'tiny' (tests, seconds), 'small' (learnable, under a minute) or 'full' (real TR counts)
              seed:int=0, # random seed; the same seed writes the same arrays
              progress:bool=True, # show a progress bar over clips
+             force:bool=False, # replace a complete set of another size or seed
             ) -> dict: # summary: what was written, TRs, streams, bytes, seconds, noise ceiling
     "Write a simulated Algonauts 2025 data set under `out`, clip by clip"
     from tqdm.auto import tqdm
-    t0, out, spec = time.time(), check_out(out), sim_size(size)
+    t0, spec, out = time.time(), sim_size(size), check_out(out, size, seed, force)
+    check_space(out, size, seed)
+    old = read_mark(out)
+    for f in stale_files(out, old, size): f.unlink()  # another size's clips would be read as part of this set
     _mark(out, dict(size=size, seed=seed, complete=False))  # a rerun may overwrite an interrupted set
     clips, brain, streams = plan(size, seed), make_brain(seed), stream_params(seed, spec.widths)
     keys, ceil = {s: run_keys(clips, s, seed) for s in SUBJECTS}, {'s7': [], 'ood': []}
@@ -468,7 +511,7 @@ def _summary(out:Path, clips:list, spec:SimSize, size:str, seed:int, ceil:dict, 
     "The summary dict, also saved as OUT/simulate.json"
     trs = {s: sum(c.n_tr * len(c.runs) for c in clips if c.split == 'train' and c.name not in MISSING_RUNS.get(s, ())) for s in SUBJECTS}
     d = dict(out=str(out), size=size, seed=seed, data_dir=str(out/'fmri'), features_dir=str(out/'features'),
-             features_yaml=str(out/'features.yaml'), subjects=list(SUBJECTS),
+             features_yaml=str(out/'features'/'features.yaml'), subjects=list(SUBJECTS),
              clips={sp: sum(c.split == sp for c in clips) for sp in ('train', 's7', 'ood')}, train_trs=trs,
              test_trs={sp: sum(c.n_tr for c in clips if c.split == sp) for sp in ('s7', 'ood')},
              streams=dict(spec.widths), feature_dtype=spec.dtype, ceiling={k: float(np.mean(v)) for k, v in ceil.items()},
@@ -493,14 +536,14 @@ def format_summary(d:dict) -> str:
 
 # %% ../nbs/02_simulate.ipynb #520f60db
 def simulate_cli(argv=None, # arguments (default: sys.argv[1:])
-                ) -> None:
-    "algonauts-simulate OUT [--size tiny|small|full] [--seed N]"
-    p = argparse.ArgumentParser(prog='algonauts-simulate', description='Write a simulated Algonauts 2025 data set (official layout, features, transcripts, ground truth).')
-    p.add_argument('out', help='output folder: OUT/fmri is DATA_DIR, OUT/features is FEATURES_DIR')
+                ) -> int: # exit code: 0, or 2 for bad input with one `error:` line
+    "algonauts-simulate OUT [--size tiny|small|full] [--seed N] [--force]"
+    from algonauts.cli import run_main, add_debug  # the layer above, imported when the command runs
+    p = add_debug(argparse.ArgumentParser(prog='algonauts-simulate', description='Write a simulated Algonauts 2025 data set (official layout, features, transcripts, ground truth).'))
+    p.add_argument('out', help='output folder: OUT/fmri is DATA_DIR, OUT/features is FEATURES_DIR (with features.yaml)')
     p.add_argument('--size', default='tiny', choices=SIZES, help='tiny: seconds (tests); small: learnable, under a minute; full: real TR counts')
     p.add_argument('--seed', type=int, default=0, help='random seed; the same seed writes the same arrays')
+    p.add_argument('--force', action='store_true', help='replace a complete data set of another size or seed in OUT')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     a = p.parse_args(argv)
-    try: d = simulate(a.out, a.size, a.seed, progress=not a.quiet)
-    except (ValueError, OSError) as e: raise SystemExit(f"algonauts-simulate: error: {e}") from None
-    print(format_summary(d))
+    return run_main(lambda: print(format_summary(simulate(a.out, a.size, a.seed, progress=not a.quiet, force=a.force))), debug=a.debug)
