@@ -6,18 +6,21 @@ Docs: https://algonauts-dev.github.io/algonauts/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #6d147878
 from __future__ import annotations
-import re, pickle
+import json, re, pickle
 from pathlib import Path
 import numpy as np
-from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, atomic
+from numpy.lib import format as npformat
+from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, atomic, window_stride
 
 # %% auto #0
 __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'TRANSCRIPT_COLUMNS',
-           'SPLITS', 'STD_FLOOR', 'CHUNK', 'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key',
-           'make_key', 'clip_kind', 'clip_name', 'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'index_runs',
-           'feature_file', 'open_feature', 'check_width', 'fit_length', 'read_rows', 'in_split', 'Source', 'group_runs',
-           'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'feature_stats', 'window_starts',
-           'FMRIDataset', 'collate', 'make_loader', 'split_sources', 'fit_stats', 'dataset']
+           'FLOAT_DTYPES', 'SPLITS', 'STD_FLOOR', 'CHUNK', 'M_MMAP_THRESHOLD', 'MMAP_THRESHOLD', 'DataError',
+           'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind', 'clip_name', 'clip_stems',
+           'season', 'movie', 'Run', 'check_dir', 'check_complete', 'open_h5', 'index_runs', 'feature_file',
+           'open_feature', 'check_width', 'fit_length', 'read_rows', 'check_length', 'in_split', 'Source', 'group_runs',
+           'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'chunks', 'scan_feature', 'feature_stats',
+           'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate', 'worker_init', 'make_loader',
+           'split_sources', 'fit_stats', 'dataset']
 
 # %% ../nbs/01_data.ipynb #1fd86d1e
 class DataError(ValueError):
@@ -108,19 +111,36 @@ def check_dir(path, what, var) -> Path:
     if not path.is_dir(): raise DataError(f"{what} {str(path)!r} does not exist; set {var} or pass --{var.lower()}")
     return path
 
+def check_complete(folder) -> Path:
+    "Refuse `folder` (DATA_DIR or FEATURES_DIR) of a simulated data set whose `simulate.json` says `complete: false`"
+    p = Path(folder).parent/'simulate.json'
+    if not p.is_file(): return Path(folder)
+    try: d = json.loads(p.read_text())
+    except (OSError, ValueError) as e: raise DataError(f"{p}: unreadable simulate.json ({e}); rerun algonauts-simulate {p.parent}") from None
+    if isinstance(d, dict) and d.get('complete') is False:
+        raise DataError(f"{folder}: the simulated data set is incomplete ({p} says complete: false: the simulation was interrupted); "
+                        f"rerun algonauts-simulate {p.parent} --size {d.get('size', 'SIZE')} --seed {d.get('seed', 0)}")
+    return Path(folder)
+
+def open_h5(path) -> h5py.File:
+    "An HDF5 file open for reading; a corrupt or unreadable one is a `DataError` naming it"
+    try: return h5py.File(path, 'r')
+    except OSError as e: raise DataError(f"{path}: unreadable HDF5 file ({e})") from None
+
 def index_runs(data_dir, subjects=SUBJECTS, tasks=TASKS) -> list:
     "Every run in the fMRI files of `subjects`, sorted by subject, task, clip and repeat"
-    check_dir(data_dir, 'fMRI folder', 'DATA_DIR')
+    check_complete(check_dir(data_dir, 'fMRI folder', 'DATA_DIR'))
     runs = []
     for subject in subjects:
         for task in tasks:
             path = fmri_path(data_dir, subject, task)
             if not path.is_file(): raise DataError(f"{path}: fMRI file of {subject}, task {task} not found")
-            with h5py.File(path, 'r') as f:
+            with open_h5(path) as f:
                 for key, ds in f.items():
                     clip, rep = parse_key(key, path)
-                    if ds.ndim != 2 or ds.shape[1] != N_PARCELS:
-                        raise DataError(f"{path}: {key} has shape {ds.shape}; expected (n_TR, {N_PARCELS})")
+                    if not isinstance(ds, h5py.Dataset) or ds.ndim != 2 or ds.shape[1] != N_PARCELS or ds.dtype.kind != 'f':
+                        what = f"shape {ds.shape} and dtype {ds.dtype}" if isinstance(ds, h5py.Dataset) else 'a group'
+                        raise DataError(f"{path}: {key} has {what}; expected a float array of shape (n_TR, {N_PARCELS})")
                     runs.append(Run(subject, task, clip, rep, key, path, ds.shape[0]))
     return sorted(runs, key=lambda r: (r.subject, r.task, r.clip, r.repeat or 0))
 
@@ -145,20 +165,43 @@ def feature_file(features_dir, stream_dir, clip, stream='') -> Path:
     return found[0]
 
 # %% ../nbs/01_data.ipynb #d17ff48d
-def open_feature(path):
-    "Lazy (T,D) array-like view of a feature file"
-    path = Path(path)
-    if path.suffix == '.npy': return np.load(path, mmap_mode='r')
+FLOAT_DTYPES = ('float16', 'float32', 'float64')  # feature dtypes accepted
+
+def _npy(path):
+    "Memory-mapped array of a .npy file whose header matches its size and holds no Python objects"
+    with open(path, 'rb') as f:
+        version = npformat.read_magic(f)
+        read = {(1, 0): npformat.read_array_header_1_0, (2, 0): npformat.read_array_header_2_0}.get(version)
+        if read is None: return np.load(path, mmap_mode='r')  # version 3.0 (unicode field names): NumPy checks it
+        shape, _, dtype = read(f); offset = f.tell()
+    if dtype.hasobject: raise DataError(f"{path}: holds Python objects (dtype {dtype}); expected a numeric array ({', '.join(FLOAT_DTYPES)})")
+    need, size = offset + int(np.prod(shape)) * dtype.itemsize, Path(path).stat().st_size
+    if size < need: raise DataError(f"{path}: truncated .npy file: {size} bytes, its header (shape {shape}, {dtype}) needs {need}")
+    return np.load(path, mmap_mode='r')
+
+def _open(path):
+    if path.suffix == '.npy': return _npy(path)
     if path.suffix == '.pt':
         x = torch.load(path, map_location='cpu', mmap=True, weights_only=True)
         if not isinstance(x, torch.Tensor): raise DataError(f"{path}: expected a saved tensor, got {type(x).__name__}")
-        return x.numpy()
-    f = h5py.File(path, 'r')
+        return x.float().numpy() if x.dtype == torch.bfloat16 else x.numpy()
+    f = open_h5(path)
     keys = [k for k in f if isinstance(f[k], h5py.Dataset)]
     if not keys: raise DataError(f"{path}: no dataset in HDF5 feature file")
     return f[keys[0]]
 
+def open_feature(path):
+    "Lazy (T,D) array-like view of a feature file of a real floating dtype; anything else is a `DataError` naming the file"
+    path = Path(path)
+    try: x = _open(path)
+    except DataError: raise
+    except Exception as e: raise DataError(f"{path}: unreadable feature file ({type(e).__name__}: {e})") from None
+    if np.dtype(x.dtype).name not in FLOAT_DTYPES:
+        raise DataError(f"{path}: dtype {x.dtype}; expected a real floating-point array ({', '.join(FLOAT_DTYPES)})")
+    return x
+
 def check_width(x, path, stream, width):
+    "`x` when it is 2-D with `width` columns, else a `DataError` naming the file"
     if x.ndim != 2 or x.shape[1] != width:
         raise DataError(f"{path}: stream {stream!r} has shape {tuple(x.shape)}; features.yaml says width {width}")
     return x
@@ -175,6 +218,12 @@ def read_rows(x, start:int, stop:int):
     n = len(x)
     if start >= n: return np.repeat(np.asarray(x[n-1:n]), stop - start, 0)
     return fit_length(x[start:min(stop, n)], stop - start)
+
+def check_length(rows:int, n_tr:int, path, clip, stream, max_mismatch:int, target='the fMRI run'):
+    "A `DataError` naming file, clip and both lengths when `rows` and `n_tr` differ by more than `max_mismatch`"
+    if abs(rows - n_tr) > max_mismatch:
+        raise DataError(f"{path}: stream {stream!r} of clip {clip!r} has {rows} rows but {target} has {n_tr} TRs; "
+                        f"at most data.max_length_mismatch={max_mismatch} TRs of difference are accepted")
 
 # %% ../nbs/01_data.ipynb #87f3006e
 SPLITS = ('train', 'val', 'full')
@@ -207,14 +256,19 @@ def group_runs(runs, repeats='separate') -> list:
     return [Source(s, c, tuple(rs), min(r.n_tr for r in rs)) for (s, c), rs in groups.items()]
 
 # %% ../nbs/01_data.ipynb #deb9eea1
+from .safeio import load_npy_pickle
+
 def target_samples(data_dir, subject, test_set) -> dict:
-    "`{clip: n_TR}` of `subject`'s test set ('s7' or 'ood') from target_sample_number"
-    path = samples_path(data_dir, subject, test_set)
+    "`{clip: n_TR}` of `subject`'s test set ('s7' or 'ood') from target_sample_number, read without running code"
+    path = samples_path(check_complete(data_dir), subject, test_set)
     if not path.is_file(): raise DataError(f"{path}: target_sample_number file of {subject} ({test_set}) not found")
-    d = np.load(path, allow_pickle=True).item()
-    if not isinstance(d, dict) or not all(isinstance(v, (int, np.integer)) for v in d.values()):
-        raise DataError(f"{path}: expected a pickled dict {{clip: n_TR}}")
-    return {clip_name(k): int(v) for k, v in d.items()}
+    try: d = load_npy_pickle(path, str(path))
+    except ValueError as e: raise DataError(str(e)) from None
+    ok = isinstance(d, dict) and d and all(isinstance(k, str) and isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                                             and v > 0 for k, v in d.items())
+    if not ok: raise DataError(f"{path}: expected a pickled dict {{clip: n_TR}} of clip names and positive integers, got {str(d)[:120]}")
+    try: return {clip_name(k): int(v) for k, v in d.items()}
+    except DataError as e: raise DataError(f"{path}: {e}") from None
 
 def test_sources(data_dir, subjects, test_set) -> list:
     return [Source(s, c, (), n) for s in subjects for c, n in target_samples(data_dir, s, test_set).items()]
@@ -238,10 +292,27 @@ class FeatureStats:
 # %% ../nbs/01_data.ipynb #b1711f0e
 STD_FLOOR = 1e-6
 CHUNK = 4096  # rows read at a time when scanning a feature file
+_SCANS = {}  # (path, size, mtime) -> present, for files found finite in this process
 
-def check_finite(x, path, what):
-    if not np.isfinite(x).all(): raise DataError(f"{path}: {what} contains NaN or Inf")
+def check_finite(x, path, what, start=0):
+    "`x` when it holds no NaN or Inf, else a `DataError` naming the file and the first bad row (`start` + row)"
+    if not np.isfinite(x).all():
+        raise DataError(f"{path}: {what} contains NaN or Inf (first at row {start + int(np.argwhere(~np.isfinite(x))[0][0])})")
     return x
+
+def _stamp(path) -> tuple: st = os.stat(path); return (str(path), st.st_size, st.st_mtime_ns)
+
+def chunks(x, path, what, dtype=None):
+    "`(start, rows)` of lazy `x` in chunks of `CHUNK` rows, each checked finite"
+    for i in range(0, len(x), CHUNK): yield i, check_finite(np.asarray(x[i:i+CHUNK], dtype=dtype), path, what, i)
+
+def scan_feature(path, stream='', x=None) -> bool:
+    "Is the stream present in the feature file at `path` (any nonzero value)? Checks it finite; reads it once per process"
+    key = _stamp(path)
+    if key not in _SCANS:
+        x = open_feature(path) if x is None else x
+        _SCANS[key] = any([bool(c.any()) for _, c in chunks(x, path, f"stream {stream!r}")])
+    return _SCANS[key]
 
 def feature_stats(cfg, clips) -> FeatureStats:
     "Float64 mean/std per stream over the feature files of `clips`"
@@ -250,10 +321,10 @@ def feature_stats(cfg, clips) -> FeatureStats:
         s, s2, n = 0., 0., 0
         for clip in sorted(set(clips)):
             path = feature_file(cfg.paths.features_dir, sdir, clip, stream)
-            x = check_width(open_feature(path), path, stream, cfg.input_dims[stream])
-            for i in range(0, len(x), CHUNK):
-                c = check_finite(np.asarray(x[i:i+CHUNK], dtype='f8'), path, f"stream {stream!r}")
-                s, s2, n = s + c.sum(0), s2 + (c * c).sum(0), n + len(c)
+            x, present = check_width(open_feature(path), path, stream, cfg.input_dims[stream]), False
+            for _, c in chunks(x, path, f"stream {stream!r}", 'f8'):
+                s, s2, n, present = s + c.sum(0), s2 + (c * c).sum(0), n + len(c), present or bool(c.any())
+            _SCANS[_stamp(path)] = present
         m = s / n
         mean[stream], std[stream] = m.astype('f4'), np.maximum(np.sqrt(np.maximum(s2 / n - m * m, 0)), STD_FLOOR).astype('f4')
     return FeatureStats(mean, std)
@@ -265,22 +336,49 @@ def window_starts(n:int, window:int, stride:int) -> list:
     starts = list(range(0, n - window + 1, stride))
     return starts + [n - window] if starts[-1] != n - window else starts
 
+def window_items(n_trs:list, window:int, stride:int, lead_in:int=0) -> np.ndarray:
+    "N,4 int64 rows `(source, start, length, lead)`: each window with up to `lead_in` TRs before it, clipped at the run's start"
+    out = [(i, a - min(lead_in, a), min(lead_in, a) + window, min(lead_in, a)) for i, n in enumerate(n_trs) for a in window_starts(n, window, stride)]
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
+
 # %% ../nbs/01_data.ipynb #b5885edd
+def fmri_stats(runs) -> tuple:
+    "`({(path, key): row}, R,2,P float32)`: mean and std per parcel of each run, read whole once and checked finite"
+    index, out = {}, []
+    for path in dict.fromkeys(r.path for r in runs):
+        with open_h5(path) as f:
+            for r in (r for r in runs if r.path == path and (str(r.path), r.key) not in index):
+                try: x = np.asarray(f[r.key][:], 'f8')
+                except OSError as e: raise DataError(f"{path}: cannot read {r.key} ({e})") from None
+                check_finite(x, path, f"fMRI {r.key}")
+                index[str(r.path), r.key] = len(out); out.append(np.stack([x.mean(0), np.maximum(x.std(0), STD_FLOOR)]).astype('f4'))
+    return index, (np.stack(out) if out else np.zeros((0, 2, N_PARCELS), 'f4'))
+
 class FMRIDataset(torch.utils.data.Dataset):
-    "Windows (or whole runs) of `sources`, with features normalised by `stats`"
+    "Windows (or whole runs) of `sources`, with features normalised by `stats`; every file is checked here"
     def __init__(self, cfg, sources:list, stats:FeatureStats=None, windows:bool=True):
         self.cfg, self.sources, self.stats = cfg, list(sources), stats
-        self.streams = list(cfg.input_dims)
-        self.subjects = list(cfg.data.subjects)
+        self.streams, self.subjects = list(cfg.input_dims), list(cfg.data.subjects)
         self.files = {(s.clip, st): feature_file(cfg.paths.features_dir, cfg.features[st], s.clip, st)
                       for s in self.sources for st in self.streams}
-        for (clip, st), p in self.files.items(): check_width(open_feature(p), p, st, cfg.input_dims[st])
-        w = cfg.data.window; stride = cfg.data.stride or max(1, w // 2)
-        self.items = [(i, a, w) for i, s in enumerate(self.sources) for a in window_starts(s.n_tr, w, stride)] \
-            if windows and not cfg.data.whole_runs else [(i, 0, s.n_tr) for i, s in enumerate(self.sources)]
+        rows, self.present = {}, {}  # (clip, stream) -> rows, present
+        for (clip, st), p in self.files.items():
+            x = check_width(open_feature(p), p, st, cfg.input_dims[st])
+            rows[clip, st], self.present[clip, st] = len(x), scan_feature(p, st, x)
+        for s in self.sources:
+            target = f"the fMRI run of {s.subject}" if s.runs else f"target_sample_number of {s.subject}"
+            for st in self.streams: check_length(rows[s.clip, st], s.n_tr, self.files[s.clip, st], s.clip, st, cfg.data.max_length_mismatch, target)
+        self.zrow, self.zstats = fmri_stats([r for s in self.sources for r in s.runs]) if cfg.data.zscore_fmri else ({}, None)
+        d = cfg.data
+        self.items = window_items([s.n_tr for s in self.sources], d.window, window_stride(d), d.lead_in) if windows and not d.whole_runs \
+            else np.array([(i, 0, s.n_tr, 0) for i, s in enumerate(self.sources)], dtype=np.int64).reshape(-1, 4)
         self._pid, self._open = None, {}
 
     def __len__(self): return len(self.items)
+
+    def __getstate__(self):
+        "What a DataLoader worker receives (spawn): no open file handles; each process opens its own"
+        return {**self.__dict__, '_pid': None, '_open': {}}
 
 # %% ../nbs/01_data.ipynb #a0b6df67
 from fastcore.basics import patch
@@ -288,42 +386,45 @@ from fastcore.basics import patch
 @patch
 def _handle(self:FMRIDataset, path, key=None):
     "Open files once per process (DataLoader workers get their own handles)"
-    if self._pid != os.getpid(): self._pid, self._open, self._zstats = os.getpid(), {}, {}
-    if path not in self._open: self._open[path] = h5py.File(path, 'r') if key else open_feature(path)
-    return self._open[path][key] if key else self._open[path]
+    if self._pid != os.getpid(): self._pid, self._open = os.getpid(), {}
+    if (path, key) not in self._open:
+        if key is None: self._open[path, key] = open_feature(path)
+        else:  # one HDF5 file handle per file, one dataset object per run
+            if (path, '') not in self._open: self._open[path, ''] = open_h5(path)
+            self._open[path, key] = self._open[path, ''][key]
+    return self._open[path, key]
 
 @patch
 def _run_rows(self:FMRIDataset, run:Run, start, stop):
-    "Rows of `run`, z-scored per parcel over the whole run when `data.zscore_fmri`"
-    ds = self._handle(run.path, run.key)
-    if not self.cfg.data.zscore_fmri: return check_finite(np.asarray(ds[start:stop], 'f4'), run.path, f"fMRI {run.key}")
-    if run.key + str(run.path) not in self._zstats:
-        x = check_finite(np.asarray(ds[:], 'f8'), run.path, f"fMRI {run.key}")
-        self._zstats[run.key + str(run.path)] = (x.mean(0), np.maximum(x.std(0), STD_FLOOR))
-    m, s = self._zstats[run.key + str(run.path)]
-    return ((np.asarray(ds[start:stop], 'f8') - m) / s).astype('f4')
+    "Rows `start..stop` of `run` (T,P float32), z-scored per parcel with the whole run's statistics when `data.zscore_fmri`"
+    try: x = np.asarray(self._handle(run.path, run.key)[start:stop], 'f4')
+    except OSError as e: raise DataError(f"{run.path}: cannot read {run.key} ({e})") from None
+    if self.zstats is None: return check_finite(x, run.path, f"fMRI {run.key}", start)
+    m, s = self.zstats[self.zrow[str(run.path), run.key]]
+    return (x - m) / s
 
 # %% ../nbs/01_data.ipynb #f84c001d
 @patch
 def _feats(self:FMRIDataset, src:Source, start, length):
-    "Normalised features `{stream: T,D}` and presence `S` of one window; absent streams are zeros"
-    feats, present = {}, []
-    for st in self.streams:
+    "Normalised features `{stream: T,D}` and presence `S` of one sample; streams absent from the clip are zeros"
+    feats, present = {}, [self.present[src.clip, st] for st in self.streams]
+    for st, on in zip(self.streams, present):
+        if not on: feats[st] = torch.zeros(length, self.cfg.input_dims[st]); continue
         path = self.files[(src.clip, st)]
-        x = check_finite(read_rows(self._handle(path), start, start + length).astype('f4'), path, f"stream {st!r}")
-        present.append(bool(np.any(x)))
+        x = check_finite(read_rows(self._handle(path), start, start + length).astype('f4'), path, f"stream {st!r}", start)
         if self.stats is not None and self.cfg.data.normalize_features: x = (x - self.stats.mean[st]) / self.stats.std[st]
-        feats[st] = torch.from_numpy(np.ascontiguousarray(x if present[-1] else np.zeros_like(x)))
+        feats[st] = torch.from_numpy(np.ascontiguousarray(x))
     return feats, torch.tensor(present)
 
 @patch
 def __getitem__(self:FMRIDataset, i):
-    si, start, length = self.items[i]
+    si, start, length, lead = (int(v) for v in self.items[i])
     src = self.sources[si]
     valid = min(length, src.n_tr - start)
     feats, present = self._feats(src, start, length)
-    out = dict(feats=feats, present=present, subject=self.subjects.index(src.subject),
-               mask=torch.arange(length) < valid, clip=src.clip, start=start)
+    mask = torch.arange(length) < valid
+    out = dict(feats=feats, present=present, subject=self.subjects.index(src.subject), mask=mask,
+               loss_mask=mask & (torch.arange(length) >= lead), clip=src.clip, start=start)
     if src.runs:
         y = np.mean([self._run_rows(r, start, start + valid) for r in src.runs], 0)
         out['fmri'] = torch.from_numpy(np.concatenate([y, np.zeros((length - valid, N_PARCELS), 'f4')]).astype('f4'))
@@ -332,28 +433,38 @@ def __getitem__(self:FMRIDataset, i):
 # %% ../nbs/01_data.ipynb #9cc6ceea
 def _pad(x, n): return torch.cat([x, x.new_zeros((n - len(x),) + x.shape[1:])]) if len(x) < n else x
 
+def _loss_mask(s): m = s.get('loss_mask'); return m if m is not None and len(m) == len(s['mask']) else s['mask']
+
 def collate(samples:list) -> dict:
-    "Stack samples into a batch, padding the time axis"
+    "Stack samples into a batch, padding the time axis: feats B,T,D; mask, loss_mask B,T; fmri B,T,P"
     n = max(len(s['mask']) for s in samples)
     out = dict(feats={k: torch.stack([_pad(s['feats'][k], n) for s in samples]) for k in samples[0]['feats']},
                present=torch.stack([s['present'] for s in samples]), subject=torch.tensor([s['subject'] for s in samples]),
-               mask=torch.stack([_pad(s['mask'], n) for s in samples]), clip=[s['clip'] for s in samples],
-               start=torch.tensor([s['start'] for s in samples]))
+               mask=torch.stack([_pad(s['mask'], n) for s in samples]), loss_mask=torch.stack([_pad(_loss_mask(s), n) for s in samples]),
+               clip=[s['clip'] for s in samples], start=torch.tensor([s['start'] for s in samples]))
     if 'fmri' in samples[0]: out['fmri'] = torch.stack([_pad(s['fmri'], n) for s in samples])
     return out
 
 # %% ../nbs/01_data.ipynb #e6d363b4
+import ctypes
+M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024  # glibc mallopt parameter; its default threshold in bytes
+
+def worker_init(worker_id:int=0):
+    "DataLoader `worker_init_fn`: a sample's arrays go back to the OS when freed, so a worker's heap does not grow over an epoch"
+    try: ctypes.CDLL('libc.so.6').mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # a fixed threshold stops glibc raising it (and keeping freed arrays)
+    except (OSError, AttributeError): pass  # not glibc: nothing to do
+
 def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0):
-    "A DataLoader over `ds` with the package's collate and a seeded order"
+    "A DataLoader over `ds` with the package's collate, a seeded order and lean workers"
     g = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
-                                       collate_fn=collate, generator=g, persistent_workers=num_workers > 0)
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, collate_fn=collate,
+                                       generator=g, persistent_workers=num_workers > 0, worker_init_fn=worker_init)
 
 # %% ../nbs/01_data.ipynb #d3decf0c
 def split_sources(cfg, split) -> list:
     "Sources of `split` ('train', 'val', 'full', 's7' or 'ood')"
     if split in TEST_SETS: return test_sources(cfg.paths.data_dir, cfg.data.subjects, split)
-    check_dir(cfg.paths.features_dir, 'feature folder', 'FEATURES_DIR')
+    check_complete(check_dir(cfg.paths.features_dir, 'feature folder', 'FEATURES_DIR'))
     runs = [r for r in index_runs(cfg.paths.data_dir, cfg.data.subjects) if in_split(r.clip, cfg.data, split)]
     if not runs: raise DataError(f"{cfg.paths.data_dir}: no runs in split {split!r} (check data.*_seasons, data.*_movies, include/exclude)")
     return group_runs(runs, cfg.data.repeats)
