@@ -99,7 +99,7 @@ def _check(v, tp, rule, key:str, src:str):
         raise ConfigError(f"{src}: {key}: {v!r} is not allowed; expected {allowed}")
     return v
 
-# %% ../nbs/11_extract.ipynb #a56914ef
+# %% ../nbs/11_extract.ipynb #35b53359
 def _spec(name, d, src:str) -> StreamSpec:
     "Checked `StreamSpec` of stream `name` from the mapping `d`"
     key, rules = f'streams.{name}', _rules(StreamSpec)
@@ -256,7 +256,7 @@ def movie_rows(info:MovieInfo, kind:str, tr:float=TR, allow_truncated:bool=False
         warnings.warn(msg + f"; rows cover the first {end:.2f} s only"); return n_trs(end, tr)
     return n_trs(info.duration, tr)
 
-# %% ../nbs/11_extract.ipynb #931e0e04
+# %% ../nbs/11_extract.ipynb #623662a7
 def iter_frames(path, # movie file
                 fps:float, # grid rate
                 size=None, # (width, height) to scale to, None: native
@@ -646,7 +646,7 @@ def check_settings(folder:Path, spec:StreamSpec, tr:float, clips, overwrite:bool
         if others: raise DataError(f"{folder}: --overwrite with new settings would leave {len(others)} files made with the old ones "
                                    f"({', '.join(others[:3])}, ...): include their clips or remove them")
 
-# %% ../nbs/11_extract.ipynb #7d6c9fa6
+# %% ../nbs/11_extract.ipynb #7dfe75ea
 def check_feature_file(path, rows:int=None, width:int=None, fewer_ok:bool=False) -> str | None:
     "What is wrong with the feature file at `path`, None when it is a finite real (rows, width) array; never unpickles"
     try: x = np.load(path, mmap_mode='r')  # allow_pickle=False: an object array is refused, not built
@@ -744,7 +744,7 @@ def writable_dir(path, what:str='--features_dir') -> Path:
     if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK): raise DataError(f"{p}: {what} cannot be written ({base} is not a writable folder)")
     return p
 
-# %% ../nbs/11_extract.ipynb #ec1284ab
+# %% ../nbs/11_extract.ipynb #cc85531e
 def check_inputs(cfg:ExtractConfig, plans:dict, clips:dict, allow_truncated:bool=False) -> dict:
     "{stream: {clip: rows}} of the clips each stream of `plans` will compute, after reading each of their movies' packets and transcripts once"
     todo = sorted({c for todo, _ in plans.values() for c in todo})
@@ -775,7 +775,7 @@ def extract(cfg:ExtractConfig, stimuli_dir, features_dir, streams=None, kinds=('
         update_features_yaml(yml, {n: (cfg.streams[n].folder, out[n]['width'])}, overwrite)
     return out
 
-# %% ../nbs/11_extract.ipynb #d1d71e75
+# %% ../nbs/11_extract.ipynb #e6030a4c
 def read_settings(folder) -> tuple:
     "(StreamSpec, tr, dtype) that the files of a stream folder were made with, from its `.extract.json` (dtype None in older records)"
     f, d = Path(folder)/SPEC_FILE, read_record(folder)
@@ -796,7 +796,7 @@ def settings_config(folders:dict, features_dir='.') -> ExtractConfig:
     return extract_config({'tr': trs[next(iter(trs))], 'dtype': dtypes.pop() if len(dtypes) == 1 else 'float32', 'streams': streams},
                           str(features_dir))
 
-# %% ../nbs/11_extract.ipynb #e87abf2e
+# %% ../nbs/11_extract.ipynb #12febe89
 def cache_path(cache_dir, name:str, movie, transcript, spec:StreamSpec, tr:float, dtype:str) -> Path:
     "CACHE/name/<movie stem>-<hash of the movie's and transcript's path, size and time, and of the settings>.npy"
     ident = [spec_record(dataclasses.replace(spec, folder=''), tr, dtype)]
@@ -859,8 +859,8 @@ def extract_cli(argv=None, env=None):
     p.add_argument('--overwrite', action='store_true', help='recompute clips whose file exists')
     p.add_argument('--allow_truncated', action='store_true', help='extract the decodable part of a truncated movie (with a warning) instead of stopping')
     p.add_argument('--no_progress', action='store_true', help='no progress bars')
-    p.add_argument('--debug', action='store_true', help='show the traceback of an error')
-    a = p.parse_args(argv)
+    from algonauts.cli import run_main, add_debug  # here, not at the top: cli is the layer above (and may come to import this module)
+    a = add_debug(p).parse_args(argv)
     def go():
         if not a.stimuli_dir or not a.features_dir: raise ConfigError('--stimuli_dir and --features_dir (or STIMULI_DIR, FEATURES_DIR) are required')
         d = read_yaml(a.config)
@@ -872,6 +872,4 @@ def extract_cli(argv=None, env=None):
             rate = r['movie_s'] / r['seconds'] if r['written'] else float('nan')
             print(f"{name}: width {r['width']}, {r['written']} written, {r['skipped']} skipped, {r['seconds']:.1f} s "
                   f"({rate:.1f} s of movie per second)")
-    if a.debug: return go() or 0
-    from algonauts.cli import run_main  # here, not at the top: cli imports the training stack (and may come to import this module)
-    return run_main(go)
+    return run_main(go, debug=a.debug)

@@ -36,7 +36,7 @@ def models(root:Path) -> dict:
 
 
 def main(argv=None):
-    from algonauts.extract import (extract_config, synthetic_movie, load_model, clip_features, n_trs, movie_duration)
+    from algonauts.extract import (extract_config, synthetic_movie, load_model, clip_features, n_trs, probe_movie, movie_rows)
     from algonauts.config import TR
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--out', type=Path, required=True, help='work folder (movie, models)')
@@ -69,12 +69,17 @@ def main(argv=None):
              '- movie: synthetic, 720x480 H.264 at 24 fps, 48 kHz AAC; Hugging Face models: real architectures with random weights '
              '(no download possible here), text: the real all-MiniLM-L6-v2', '',
              '| stream | movie s | wall s | movie s per s | width |', '|---|---|---|---|---|']
+    info = {}
+    for secs, movie in movies.items():  # the truncation check reads every packet once, without decoding
+        t = time.time(); info[secs] = probe_movie(movie); wall = time.time() - t
+        row = f"| probe_movie (packets read, not decoded: the truncation check) | {info[secs].duration:.1f} | {wall:.2f} | {info[secs].duration / wall:.0f} | - |"
+        print(row, flush=True); lines.append(row)
     for label, (spec, secs, text) in streams.items():
         s = extract_config({'streams': {'s': spec}}).streams['s']
         model = load_model(s, 'cpu')
-        files = {'movie': movies[secs], 'transcript': tsv if text else None}
-        t = time.time(); x = clip_features(s, model, 'c', files); wall = time.time() - t
-        dur = n_trs(movie_duration(movies[secs])) * TR
+        files, n = {'movie': movies[secs], 'transcript': tsv if text else None}, movie_rows(info[secs], s.kind)
+        t = time.time(); x = clip_features(s, model, 'c', files, n=n); wall = time.time() - t
+        dur = n * TR
         row = f"| {label} | {dur:.1f} | {wall:.1f} | {dur / wall:.1f} | {x.shape[1]} |"
         print(row, flush=True); lines.append(row)
     text = '\n'.join(lines) + '\n'
