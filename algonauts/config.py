@@ -97,7 +97,8 @@ BOUNDS = {'ge': ('>=', lambda v, b: v >= b), 'gt': ('>', lambda v, b: v > b), 'l
 
 def rule(default, # the default value (lists are copied for each config)
          **check, # ge, gt, le, lt (bounds); choices (allowed values); pattern (regex the whole value matches);
-                  # regex (items are regexes); min_len, unique (lists); each (a dict of rules for every item)
+                  # regex (items are regexes); min_len, unique (lists); each (a dict of rules for every item);
+                  # means (what is allowed, in words, when the rules alone would not say it well)
         ):
     "A config field whose values are checked against `check` when set"
     if isinstance(default, (list, dict)): return field(default_factory=lambda: copy.deepcopy(default), metadata=check)
@@ -105,6 +106,7 @@ def rule(default, # the default value (lists are copied for each config)
 
 def allowed(check:dict) -> str:
     "What `check` allows, in words"
+    if 'means' in check: return check['means']
     out = [f"{op} {check[k]}" for k, (op, _) in BOUNDS.items() if k in check]
     if 'choices' in check: out.append('one of ' + ', '.join(map(repr, check['choices'])))
     if 'pattern' in check: out.append(f"matching {check['pattern']!r}")
@@ -208,7 +210,7 @@ class TrainCfg(Section):
     grad_clip: float = rule(1.0, ge=0)  # gradient norm clip (0 disables)
     ema: float = rule(0.0, ge=0, lt=1)  # weight-averaging decay (0 disables)
     patience: int = rule(5, ge=0)  # epochs without validation gain before stopping
-    device: str = rule('auto', pattern=r'auto|cpu|cuda(:\d+)?|mps')  # 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps'
+    device: str = rule('auto', pattern=r'auto|cpu|cuda(:\d+)?|mps', means="one of 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'")  # 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps'
     precision: str = rule('auto', choices=('auto', 'fp32', 'bf16', 'fp16'))  # 'auto', 'fp32', 'bf16' or 'fp16' (mixed precision on CUDA)
     trim: int = rule(5, ge=0)  # TRs dropped at both ends of each run in the validation metric (the challenge's rule)
     checkpoint_minutes: float = rule(15.0, ge=0)  # minutes between mid-epoch checkpoints (bounds what a SIGKILL loses); 0 disables
@@ -218,7 +220,7 @@ class TrainCfg(Section):
 class LoggingCfg(Section):
     _key = 'logging'
     wandb_mode: str = rule('offline', choices=('online', 'offline', 'disabled'))  # 'online', 'offline' or 'disabled'; env WANDB_MODE
-    wandb_project: str = rule('algonauts', pattern=r'[^/\\#?%:]+')  # W&B project; env WANDB_PROJECT
+    wandb_project: str = rule('algonauts', pattern=r'[^/\\#?%:]+', means='a W&B project name (none of / \\ # ? % :)')  # W&B project; env WANDB_PROJECT
     wandb_entity: typing.Optional[str] = None  # W&B entity (team or user); None uses the default; env WANDB_ENTITY
     run_name: typing.Optional[str] = None  # run name; None derives one from the config and time
     progress: bool = True  # show progress bars
