@@ -1,5 +1,6 @@
-"""nbs/train.ipynb under papermill calls the same library functions as the CLI: same parameters, same run."""
-import os, subprocess, sys
+"""nbs/train.ipynb under papermill: with no arguments a smoke run whose report shows figures; with parameters the same
+library functions as the CLI (same parameters, same run)."""
+import json, os, subprocess, sys
 from pathlib import Path
 import torch
 from algonauts.config import from_yaml
@@ -26,3 +27,18 @@ def test_papermill_equals_cli(tmp_path):
     assert ca == cb
     wa, wb = (torch.load(d/'best.pt') for d in (a, b))
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+def test_papermill_smoke_default(tmp_path):
+    "No parameters and no data: the tiny simulated world in a temporary folder, a tiny fit, figures inline, nothing left"
+    env = {k: v for k, v in os.environ.items() if k not in ('DATA_DIR', 'FEATURES_DIR', 'OUTPUTS_DIR', 'CHECKPOINT_DIR')}
+    env.update(OMP_NUM_THREADS='1', TMPDIR=str(tmp_path/'tmp')); (tmp_path/'tmp').mkdir()
+    out = tmp_path/'out.ipynb'
+    r = subprocess.run([BIN/'papermill', ROOT/'nbs/train.ipynb', out, '-k', 'python3'], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    outputs = [o for c in json.loads(out.read_text())['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
+    pngs = [o for o in outputs if 'image/png' in o.get('data', {})]
+    assert len(pngs) >= 4, f'{len(pngs)} inline PNGs'  # surface map, networks, time series, training curves at least
+    text = ''.join(''.join(o.get('text', '')) for o in outputs)
+    res = json.loads(text[text.index('{\n "fit"'):])
+    assert res['fit']['retrain']['epochs'] >= 1 and res['fit']['run_dir'].startswith(str(tmp_path/'tmp'))  # written in the temporary folder
+    assert not list((tmp_path/'tmp').glob('algonauts-smoke-*'))  # and removed at the end
