@@ -324,10 +324,10 @@ def window_stride(data) -> int:
     "Step between training windows: `data.stride`, or half the window when unset"
     return data.stride or max(1, data.window // 2)
 
-def validate(cfg: Config, source='config') -> Config:
+def validate(cfg: Config, source='') -> Config:
     "`cfg` when the rules that involve several keys hold, else a `ConfigError` naming the keys"
     d, m = cfg.data, cfg.model
-    def fail(msg): raise ConfigError(f"{source}: {msg}")
+    def fail(msg): raise ConfigError(f"{source}: {msg}" if source else msg)
     if d.stride is not None and d.stride > d.window:
         fail(f"data.stride={d.stride} is larger than data.window={d.window}: TRs between windows would never be trained on; "
              f"expected data.stride <= data.window (unset: half the window)")
