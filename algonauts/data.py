@@ -19,7 +19,7 @@ __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'O
            'season', 'movie', 'Run', 'check_dir', 'check_complete', 'open_h5', 'index_runs', 'feature_file',
            'open_feature', 'check_width', 'fit_length', 'read_rows', 'check_length', 'in_split', 'Source', 'group_runs',
            'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'chunks', 'scan_feature', 'feature_stats',
-           'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate', 'worker_init', 'make_loader',
+           'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate', 'lean_worker', 'make_loader',
            'split_sources', 'fit_stats', 'dataset']
 
 # %% ../nbs/01_data.ipynb #1fd86d1e
@@ -449,8 +449,8 @@ def collate(samples:list) -> dict:
 import ctypes
 M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024  # glibc mallopt parameter; its default threshold in bytes
 
-def worker_init(worker_id:int=0):
-    "DataLoader `worker_init_fn`: a sample's arrays go back to the OS when freed, so a worker's heap does not grow over an epoch"
+def lean_worker(worker_id:int=0):
+    "DataLoader `worker_init_fn` (or a call in one): a sample's arrays go back to the OS when freed, so a worker's heap does not grow over an epoch"
     try: ctypes.CDLL('libc.so.6').mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # a fixed threshold stops glibc raising it (and keeping freed arrays)
     except (OSError, AttributeError): pass  # not glibc: nothing to do
 
@@ -458,7 +458,7 @@ def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0):
     "A DataLoader over `ds` with the package's collate, a seeded order and lean workers"
     g = torch.Generator().manual_seed(seed)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, collate_fn=collate,
-                                       generator=g, persistent_workers=num_workers > 0, worker_init_fn=worker_init)
+                                       generator=g, persistent_workers=num_workers > 0, worker_init_fn=lean_worker)
 
 # %% ../nbs/01_data.ipynb #d3decf0c
 def split_sources(cfg, split) -> list:
