@@ -6,23 +6,26 @@ Docs: https://algonauts-dev.github.io/algonauts/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #7b08ec0a
 from __future__ import annotations
-import json, math, os, random, signal, subprocess, sys, time, hashlib
+import contextlib, json, math, os, random, shutil, signal, subprocess, sys, time, hashlib, uuid
 from pathlib import Path
 import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
-from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic
-from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError
+from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate
+from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file
 from .model import build_model
 from .loss import make_loss
+from .extract import SPEC_FILE
 from . import metrics
 
 # %% auto #0
-__all__ = ['WHOLE_RUN_MODELS', 'get_device', 'amp_dtype', 'EpochSampler', 'lr_factor', 'predict_sample', 'run_key', 'predict',
-           'CancelFit', 'Interrupted', 'Callback', 'Learner', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB',
-           'OptimCB', 'EMACB', 'LossLogCB', 'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB',
-           'WandbCB', 'run_id', 'git_commit', 'write_text', 'prepare_run', 'seed_everything', 'train', 'open_run',
-           'retrain', 'fit']
+__all__ = ['WHOLE_RUN_MODELS', 'STOP_SIGNALS', 'RETRAIN_SPLITS', 'get_device', 'amp_dtype', 'EpochSampler', 'lr_factor',
+           'predict_sample', 'run_key', 'predict', 'CancelFit', 'Interrupted', 'Callback', 'Learner', 'worker_init',
+           'start_workers', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB', 'OptimCB', 'EMACB', 'LossLogCB',
+           'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB', 'WandbCB', 'run_id',
+           'git_commit', 'write_text', 'data_fingerprint', 'fingerprint_changes', 'check_fingerprint',
+           'stream_settings', 'remove_run', 'run_folder', 'prepare_run', 'seed_everything', 'WholeRuns', 'train',
+           'open_run', 'retrain', 'fit']
 
 # %% ../nbs/06_train.ipynb #7a606233
 def get_device(name='auto') -> torch.device:
@@ -100,43 +103,74 @@ class Callback:
     order = 0
 
 class Learner:
-    def __init__(self, cfg, model, loss_fn, train_ds, cbs=(), run_dir=None, epochs=None):
+    def __init__(self, cfg, model, loss_fn, train_ds, cbs=(), run_dir=None,
+                 epochs:int=None, # length of the learning-rate schedule in epochs (default `train.epochs`)
+                 stop_after:int=None, # epochs to run (default: the whole schedule)
+                ):
         self.cfg, self.model, self.loss_fn, self.train_ds, self.run_dir = cfg, model, loss_fn, train_ds, run_dir
         self.cbs, self.epochs = sorted(cbs, key=lambda c: c.order), epochs or cfg.train.epochs
+        self.stop_after = stop_after or self.epochs
         self.sampler = EpochSampler(len(train_ds), cfg.train.seed)
         self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
-        self.epoch, self.step, self.batch_idx, self.history = 0, 0, 0, []
+        self.epoch, self.step, self.batch_idx, self.history, self.started, self.fwd = 0, 0, 0, [], [], model
     def __call__(self, event):
-        for cb in self.cbs: getattr(cb, event, lambda learn: None)(self)
+        "Run `event` on the callbacks; `after_fit` only on those whose `before_fit` ran"
+        for cb in (list(self.started) if event == 'after_fit' else self.cbs):
+            getattr(cb, event, lambda learn: None)(self)
+            if event == 'before_fit': self.started.append(cb)
+
+# %% ../nbs/06_train.ipynb #c4a1e002
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)  # Ctrl-C; timeout, scancel, time limits; SLURM's warning
+
+def worker_init(worker_id:int):
+    "DataLoader workers ignore the stop signals: the main process owns shutdown"
+    for s in STOP_SIGNALS: signal.signal(s, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by `start_workers` while the worker started
+
+def start_workers(dl):
+    "`iter(dl)` with the stop signals blocked while its worker processes start"
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try: return iter(dl)
+    finally: signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 # %% ../nbs/06_train.ipynb #3e9b9541
 @patch
 def loader(self:Learner):
-    "Batches in the sampler's order; its own generator keeps the global random stream untouched"
+    "Batches in the sampler's order; its own generator keeps the global random stream untouched; pinned memory on CUDA"
     c = self.cfg
     return torch.utils.data.DataLoader(self.train_ds, c.train.batch_size, sampler=self.sampler, collate_fn=collate,
-                                       num_workers=c.data.num_workers, generator=torch.Generator().manual_seed(c.train.seed))
+                                       num_workers=c.data.num_workers, worker_init_fn=worker_init,
+                                       pin_memory=self.device.type == 'cuda', generator=torch.Generator().manual_seed(c.train.seed))
 
 @patch
 def one_batch(self:Learner):
     self('before_batch')
     b = self.batch
     with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-        self.preds = self.model(b['feats'], b['subject'], b['mask'], b['present'])  # B,T,P
-        self.losses = self.loss_fn(self.preds.float(), b['fmri'], b['mask'], self.model, b['subject'])  # {'neg_r', 'mse', ..., 'total'}; r per subject, like the metric
+        self.preds = self.fwd(b['feats'], b['subject'], b['mask'], b['present'])  # B,T,P: the model sees the lead-in TRs too
+        self.losses = self.loss_fn.on_batch(self.preds.float(), b, self.model)  # {'neg_r', 'mse', ..., 'total'} over b['loss_mask']; r per subject
     self('after_loss')  # backward, clip, step (OptimCB)
     self.step += 1; self.batch_idx += 1
     self('after_batch')
 
+@patch
+def all_batches(self:Learner):
+    "One pass over the loader; its workers are shut down at once however the pass ends"
+    it = start_workers(self.loader())
+    try:
+        for self.batch in it: self.one_batch()
+    finally: getattr(it, '_shutdown_workers', lambda: None)()  # now, not whenever the iterator is garbage collected
+
 # %% ../nbs/06_train.ipynb #fcd3e9c7
 @patch
 def fit(self:Learner):
+    self.started = []
     try:
         self('before_fit')
-        while self.epoch < self.epochs:
+        while self.epoch < self.stop_after:
             self.sampler.epoch, self.sampler.skip = self.epoch, self.batch_idx * self.cfg.train.batch_size
             self.model.train(); self('before_epoch')
-            for self.batch in self.loader(): self.one_batch()
+            self.all_batches()
             self('after_epoch')
             self.epoch, self.batch_idx = self.epoch + 1, 0
             self('after_epoch_end'); self('after_epoch_done')
@@ -173,19 +207,25 @@ def load_state_dict(self:Learner, s:dict):
 
 # %% ../nbs/06_train.ipynb #3b5e5c3a
 class DeviceCB(Callback):
-    "Put the model and each batch on `train.device`, with autocast on CUDA"
+    "Model and batches on `train.device`; on CUDA bf16 autocast (`precision: auto`) and TF32 matmuls while training; `train.compile` compiles the training forward"
     order = -10
     def before_fit(self, learn):
         learn.device = get_device(learn.cfg.train.device)
         learn.dtype = amp_dtype(learn.cfg.train.precision, learn.device)
         learn.model.to(learn.device)
-        for st in learn.opt.state.values():
+        for st in learn.opt.state.values():  # resumed optimiser state; Adam keeps its step count on the CPU
             for k, v in st.items():
-                if torch.is_tensor(v): st[k] = v.to(learn.device)
+                if torch.is_tensor(v) and k != 'step': st[k] = v.to(learn.device)
+        if learn.device.type == 'cuda':
+            self.tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        learn.fwd = torch.compile(learn.model) if learn.cfg.train.compile else learn.model  # predictions use the model itself
     def before_batch(self, learn): learn.batch = _to(learn.batch, learn.device)
+    def after_fit(self, learn):
+        if hasattr(self, 'tf32'): torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.tf32
 
 class OptimCB(Callback):
-    "Backward, gradient clipping, AdamW step with warm-up and cosine decay; fp16 uses a gradient scaler"
+    "Backward, gradient clipping, AdamW step with warm-up and cosine decay over `learn.epochs`; fp16 uses a gradient scaler"
     def before_fit(self, learn):
         c = learn.cfg.train
         self.total = learn.epochs * math.ceil(len(learn.train_ds) / c.batch_size)
@@ -237,7 +277,10 @@ class ValidationCB(Callback):
 class EarlyStoppingCB(Callback):
     "Keep the best validation epoch (saving `best.pt`); stop after `train.patience` epochs without gain"
     order = 20
-    def __init__(self): self.best, self.best_epoch, self.wait = -math.inf, 0, 0
+    def __init__(self): self.best, self.best_epoch, self.wait, self.stop = -math.inf, 0, 0, False
+    def before_fit(self, learn): learn.best_score, learn.best_epoch = self.best, self.best_epoch  # resumed: known already
+    def before_epoch(self, learn):
+        if self.stop: raise CancelFit()  # resumed after it had decided to stop
     def after_epoch_end(self, learn):
         score = learn.metrics['val/score']
         if score > self.best:
@@ -248,32 +291,37 @@ class EarlyStoppingCB(Callback):
         self.stop = self.wait >= learn.cfg.train.patience
     def after_epoch_done(self, learn):
         if self.stop: raise CancelFit()
-    def state(self): return dict(best=self.best, best_epoch=self.best_epoch, wait=self.wait)
-    def load_state(self, s): self.best, self.best_epoch, self.wait = s['best'], s['best_epoch'], s['wait']
+    def state(self): return dict(best=self.best, best_epoch=self.best_epoch, wait=self.wait, stop=self.stop)
+    def load_state(self, s): self.best, self.best_epoch, self.wait, self.stop = s['best'], s['best_epoch'], s['wait'], s.get('stop', False)
 
 # %% ../nbs/06_train.ipynb #6ed55d04
 class CheckpointCB(Callback):
-    "Record the epoch in the history and `metrics.jsonl`, then save the full state to `last.pt`"
+    "The full state in `last.pt`: after every epoch (with the history in `metrics.jsonl`) and every `train.checkpoint_minutes` within one"
     order = 30
+    def before_fit(self, learn): self.saved = time.monotonic()
+    def save(self, learn): atomic_save(learn.state_dict(), learn.run_dir/'last.pt'); self.saved = time.monotonic()
+    def after_batch(self, learn):
+        m = learn.cfg.train.checkpoint_minutes
+        if m and time.monotonic() - self.saved >= 60 * m: self.save(learn)
     def after_epoch_end(self, learn):
         learn.history.append({'epoch': learn.epoch, **learn.metrics, 'lr': learn.opt.param_groups[0]['lr']})
-        lines = ''.join(json.dumps(h) + '\n' for h in learn.history)
-        write_text(learn.run_dir/'metrics.jsonl', lines)
-        atomic_save(learn.state_dict(), learn.run_dir/'last.pt')
+        write_text(learn.run_dir/'metrics.jsonl', ''.join(json.dumps(h) + '\n' for h in learn.history))
+        self.save(learn)
 
 class SignalCB(Callback):
-    "SIGTERM or SIGUSR1 (SLURM's warning): save a checkpoint after the current batch and stop"
+    "SIGINT, SIGTERM or SIGUSR1, to this process alone or to its group: save a checkpoint after the current batch and stop"
     order = 40
-    SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
     def before_fit(self, learn):
         self.flag, self.old = None, {}
-        for s in self.SIGNALS:
+        for s in STOP_SIGNALS:
             try: self.old[s] = signal.signal(s, lambda sig, frame: setattr(self, 'flag', sig))
             except ValueError: pass  # not the main thread
+    def _stop(self, learn):
+        raise Interrupted(f"signal {signal.Signals(self.flag).name}: checkpoint saved at epoch {learn.epoch}, batch {learn.batch_idx}")
     def after_batch(self, learn):
-        if self.flag:
-            atomic_save(learn.state_dict(), learn.run_dir/'last.pt')
-            raise Interrupted(f"signal {signal.Signals(self.flag).name}: checkpoint saved at epoch {learn.epoch}, batch {learn.batch_idx}")
+        if self.flag: atomic_save(learn.state_dict(), learn.run_dir/'last.pt'); self._stop(learn)
+    def after_epoch_end(self, learn):  # a signal during validation; CheckpointCB has just saved the epoch
+        if self.flag: self._stop(learn)
     def after_fit(self, learn):
         for s, h in self.old.items(): signal.signal(s, h)
 
@@ -284,11 +332,13 @@ class ProgressCB(Callback):
     def before_epoch(self, learn):
         from tqdm.auto import tqdm
         self.bar = tqdm(total=math.ceil(len(learn.train_ds) / learn.cfg.train.batch_size), initial=learn.batch_idx,
-                        desc=f'epoch {learn.epoch + 1}/{learn.epochs}', leave=False, file=sys.stderr)
+                        desc=f'epoch {learn.epoch + 1}/{learn.stop_after}', leave=False, file=sys.stderr)
     def after_batch(self, learn): self.bar.update(1); self.bar.set_postfix(loss=f"{float(learn.losses['total']):.4f}")
     def after_epoch_end(self, learn):
         self.bar.close()
         print(f"epoch {learn.epoch}: " + ' '.join(f'{k}={v:.4f}' for k, v in learn.metrics.items()), flush=True)
+    def after_fit(self, learn):
+        if hasattr(self, 'bar'): self.bar.close()
 
 class WandbCB(Callback):
     "Log every epoch's metrics to W&B (offline by default; `disabled` needs no account)"
@@ -297,7 +347,7 @@ class WandbCB(Callback):
         import wandb
         c = learn.cfg.logging
         d = learn.run_dir
-        name = f'{d.parent.name}-retrain' if d.name == 'retrain' else d.name  # retraining logs as its own W&B run
+        name = f'{d.parent.name}-{d.name}' if d.name.startswith('retrain') else d.name  # retraining logs as its own W&B run
         self.run = wandb.init(mode=c.wandb_mode, project=c.wandb_project, entity=c.wandb_entity, name=name, id=name,
                               dir=str(d), config=to_dict(learn.cfg), resume='allow', reinit='finish_previous')
     def after_epoch_end(self, learn): self.run.log({**learn.metrics, 'epoch': learn.epoch})
@@ -319,23 +369,107 @@ def write_text(path, text):
     "Write `text` to `path` atomically"
     with atomic(path) as tmp: tmp.write_text(text)
 
-# %% ../nbs/06_train.ipynb #e2661405
+# %% ../nbs/06_train.ipynb #c4a1e007
+def data_fingerprint(cfg) -> dict:
+    "Folders, streams, widths, and `[size, mtime_ns]` of every fMRI and feature file of the training + validation runs"
+    data, feats = Path(cfg.paths.data_dir), Path(cfg.paths.features_dir)
+    src = split_sources(cfg, 'full')
+    files = {'fmri': (data, {r.path for s in src for r in s.runs}),
+             'features': (feats, {feature_file(feats, cfg.features[st], s.clip, st) for s in src for st in cfg.input_dims})}
+    stat = {f'{kind}/{Path(p).relative_to(root).as_posix()}': os.stat(p) for kind, (root, ps) in files.items() for p in ps}
+    return dict(data_dir=str(data.resolve()), features_dir=str(feats.resolve()), features=dict(cfg.features),
+                input_dims=dict(cfg.input_dims), files={k: [s.st_size, s.st_mtime_ns] for k, s in sorted(stat.items())})
+
+def _names(xs, k=3) -> str: return ', '.join(xs[:k]) + (f', ... ({len(xs)} in all)' if len(xs) > k else '')
+
+def fingerprint_changes(old:dict, new:dict) -> list:
+    "What differs between two data fingerprints, in words"
+    out = [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in ('data_dir', 'features_dir', 'features', 'input_dims') if old.get(k) != new.get(k)]
+    a, b = old.get('files', {}), new.get('files', {})
+    for what, xs in (('changed (size or time)', [f for f in a if f in b and a[f] != b[f]]), ('new', [f for f in b if f not in a]),
+                     ('gone', [f for f in a if f not in b])):
+        if xs: out.append(f"files {what}: {_names(xs)}")
+    return out
+
+def check_fingerprint(run_dir, fp:dict):
+    "Stop when the run in `run_dir` was made from other data than `fp` describes (a run without `data.json` gets it now)"
+    path = Path(run_dir)/'data.json'
+    if not path.exists(): return write_text(path, json.dumps(fp, indent=1))
+    changes = fingerprint_changes(json.loads(path.read_text()), fp)
+    if changes: raise DataError(f"{run_dir}: this run was made from other data: {'; '.join(changes)}. "
+                                "Start it over with --force (force=True) or choose a new --name")
+
+# %% ../nbs/06_train.ipynb #c4a1e008
+def stream_settings(cfg) -> dict:
+    "Per stream: its folder, width and extraction settings (the folder's `.extract.json`; None when it has none)"
+    out = {}
+    for st, folder in cfg.features.items():
+        f = Path(cfg.paths.features_dir)/folder/SPEC_FILE
+        try: spec = json.loads(f.read_text()) if f.is_file() else None
+        except (OSError, ValueError) as e: raise DataError(f"{f}: unreadable extraction settings of stream {st!r} ({e})") from None
+        out[st] = dict(folder=folder, width=cfg.input_dims.get(st), extract=spec)
+    return out
+
+# %% ../nbs/06_train.ipynb #c4a1e009
 def _comparable(cfg): return {k: v for k, v in to_dict(cfg).items() if k not in ('paths',)}
 
-def prepare_run(cfg, run_dir=None) -> Path:
-    "Create (or reopen, when the config agrees) the run folder with config and provenance"
-    run_dir = Path(run_dir or checkpoint_root(cfg)/run_id(cfg))
+def _changed(a:dict, b:dict, prefix='') -> list:
+    "`key: old -> new` for every dotted key whose value differs between nested dicts `a` and `b`"
+    out = []
+    for k in sorted(set(a) | set(b), key=str):
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, dict) and isinstance(y, dict): out += _changed(x, y, f'{prefix}{k}.')
+        elif x != y: out.append(f'{prefix}{k}: {x!r} -> {y!r}')
+    return out
+
+def _discard(path):
+    "Remove a file, or a folder after renaming it aside (no half-deleted folder is left under its name)"
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        trash = path.with_name(f'.deleted-{uuid.uuid4().hex[:8]}-{path.name}')
+        os.replace(path, trash); shutil.rmtree(trash)
+    else: path.unlink(missing_ok=True)
+
+def remove_run(run_dir):
+    "Delete the run folder `run_dir`; only a folder holding a run (its config.yaml) is deleted"
+    if not (Path(run_dir)/'config.yaml').is_file():
+        raise ConfigError(f"{run_dir}: not a run folder (no config.yaml); --force deletes runs only: remove it yourself or choose another --name")
+    _discard(run_dir)
+
+@contextlib.contextmanager
+def _removed_on_failure(created:list, *keep):
+    "On any error, remove `created` (what this call made) unless one of `keep` (a checkpoint) exists by then"
+    try: yield
+    except BaseException:
+        if not any(Path(k).exists() for k in keep):
+            for p in created: _discard(p)
+        raise
+
+# %% ../nbs/06_train.ipynb #e2661405
+def run_folder(cfg) -> Path:
+    "`CHECKPOINT_DIR/<run id>`; a name that would leave CHECKPOINT_DIR is refused"
+    return safe_name(checkpoint_root(cfg), run_id(cfg), 'run name (--name)')
+
+def prepare_run(cfg, run_dir=None, force:bool=False) -> tuple:
+    "`(run folder, created)`: a new run folder with config, provenance, data fingerprint and stream settings, or the existing one when config and data agree; `force` starts it over"
+    run_dir = Path(run_dir or run_folder(cfg))
+    fp, streams = data_fingerprint(cfg), stream_settings(cfg)  # read and checked before anything is written
+    if force and run_dir.exists(): remove_run(run_dir)
     if (run_dir/'config.yaml').exists():
-        old = from_yaml((run_dir/'config.yaml').read_text())
-        if _comparable(old) != _comparable(cfg):
-            raise ConfigError(f"{run_dir}: holds a run with another config; choose another --name or remove the folder")
-        return run_dir
+        diff = _changed(_comparable(from_yaml((run_dir/'config.yaml').read_text())), _comparable(cfg))
+        if diff: raise ConfigError(f"{run_dir}: holds a run with another config ({_names(diff)}); "
+                                   "start it over with --force (force=True) or choose another --name")
+        check_fingerprint(run_dir, fp)
+        return run_dir, False
+    if run_dir.exists() and any(run_dir.iterdir()): raise ConfigError(f"{run_dir}: exists but holds no run (no config.yaml); choose another --name")
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir/'config.yaml', to_yaml(cfg))
     meta = dict(run_id=run_dir.name, seed=cfg.train.seed, version=algonauts.__version__, git_commit=git_commit(),
                 torch=torch.__version__, command=' '.join(sys.argv), created=time.strftime('%Y-%m-%dT%H:%M:%S'))
     write_text(run_dir/'meta.json', json.dumps(meta, indent=1))
-    return run_dir
+    write_text(run_dir/'data.json', json.dumps(fp, indent=1))
+    write_text(run_dir/'features.json', json.dumps(streams, indent=1))
+    return run_dir, True
 
 # %% ../nbs/06_train.ipynb #b7376306
 def seed_everything(seed:int):
@@ -366,37 +500,47 @@ def _callbacks(cfg, val_ds=None) -> list:
     if cfg.logging.wandb_mode != 'disabled': cbs.append(WandbCB())
     return cbs
 
-def _learn(cfg, model, train_ds, run_dir, val_ds=None, epochs=None) -> Learner:
-    learn = Learner(cfg, model, make_loss(cfg), train_ds, _callbacks(cfg, val_ds), Path(run_dir), epochs)
-    if (Path(run_dir)/'last.pt').exists(): learn.load_state_dict(torch.load(Path(run_dir)/'last.pt', weights_only=False))
+def _learn(cfg, model, train_ds, run_dir, val_ds=None, epochs=None, stop_after=None) -> Learner:
+    learn = Learner(cfg, model, make_loss(cfg), train_ds, _callbacks(cfg, val_ds), Path(run_dir), epochs, stop_after)
+    if (last := Path(run_dir)/'last.pt').exists():
+        learn.load_state_dict(torch.load(last, weights_only=False))
+        print(f"resuming {run_dir} at epoch {learn.epoch + 1}, batch {learn.batch_idx}", file=sys.stderr, flush=True)
     return learn.fit()
 
 # %% ../nbs/06_train.ipynb #7620d9f9
-def _whole_runs(ds) -> list:
-    "(subject index, feats {stream: T,D}, fmri T,P) per source of a whole-run dataset, for closed-form models"
-    return [(s['subject'], {k: v.numpy() for k, v in s['feats'].items()}, s['fmri'].numpy()) for s in (ds[i] for i in range(len(ds)))]
+class WholeRuns:
+    "Re-iterable `(subject index, {stream: T,D}, fmri T,P)` over a whole-run dataset, read one run at a time"
+    def __init__(self, ds): self.ds = ds
+    def __len__(self): return len(self.ds)
+    def __iter__(self):
+        for i in range(len(self.ds)):
+            s = self.ds[i]
+            yield s['subject'], {k: v.numpy() for k, v in s['feats'].items()}, s['fmri'].numpy()
 
+def _whole_runs(ds) -> WholeRuns: return WholeRuns(ds)
 def _read_json(path): return json.loads(Path(path).read_text()) if Path(path).exists() else None
+def _check_start(cfg): validate(cfg); get_device(cfg.train.device)  # bad config or no such device: stop before writing
 
-def train(cfg) -> dict:
-    "Train on the training split with validation; returns the run id, best epoch and scores"
-    run_dir = prepare_run(cfg)
+def train(cfg, force:bool=False) -> dict:
+    "Train on the training split with validation; returns the run id, best epoch and scores. `force` starts the run over"
+    _check_start(cfg)
+    run_dir, created = prepare_run(cfg, force=force)
     if done := _read_json(run_dir/'train_result.json'): return done
-    train_src = split_sources(cfg, 'train')
-    stats = _stats(cfg, train_src, run_dir/'stats.npz')
-    val_ds = dataset(cfg, 'val', stats, windows=False)
-    model = _init_model(cfg, run_dir)
-    if cfg.model.kind == 'ridge':
-        model.fit(_whole_runs(FMRIDataset(cfg, train_src, stats, windows=False)))
-        atomic_save(model.state_dict(), run_dir/'best.pt')
-        best_epoch = 1
-    else: best_epoch = _learn(cfg, model, FMRIDataset(cfg, train_src, stats), run_dir, val_ds).best_epoch
+    with _removed_on_failure([run_dir] if created else [], run_dir/'last.pt', run_dir/'best.pt'):
+        train_src = split_sources(cfg, 'train')
+        stats = _stats(cfg, train_src, run_dir/'stats.npz')
+        val_ds = dataset(cfg, 'val', stats, windows=False)
+        model = _init_model(cfg, run_dir)
+        if cfg.model.kind == 'ridge':
+            model.fit(_whole_runs(FMRIDataset(cfg, train_src, stats, windows=False)))
+            atomic_save(model.state_dict(), run_dir/'best.pt')
+            best_epoch = 1
+        else: best_epoch = _learn(cfg, model, FMRIDataset(cfg, train_src, stats), run_dir, val_ds).best_epoch
     model.load_state_dict(torch.load(run_dir/'best.pt'))
     res = metrics.score(*predict(model, val_ds, cfg, get_device(cfg.train.device)), trim=cfg.train.trim)
     with atomic(run_dir/'val_parcel_r.npz') as tmp: np.savez(tmp, **res.per_parcel)  # per-parcel weights for ensembles
-    best = dict(epoch=best_epoch, score=res.score, per_subject=res.per_subject)
-    result = dict(run_id=run_dir.name, run_dir=str(run_dir), best_epoch=best['epoch'], best_score=best['score'],
-                  per_subject=best['per_subject'], n_train=len(train_src), n_val=len(val_ds.sources))
+    result = dict(run_id=run_dir.name, run_dir=str(run_dir), best_epoch=best_epoch, best_score=res.score,
+                  per_subject=res.per_subject, n_train=len(train_src), n_val=len(val_ds.sources))
     write_text(run_dir/'train_result.json', json.dumps(result, indent=1))
     return result
 
@@ -409,26 +553,36 @@ def open_run(cfg, checkpoint:str) -> tuple:
     run_cfg.paths = cfg.paths
     return run_dir, run_cfg
 
-def retrain(cfg, checkpoint:str) -> dict:
-    "Train run `checkpoint` again from its initial state on train + validation for its best number of epochs"
+# %% ../nbs/06_train.ipynb #c4a1e012
+RETRAIN_SPLITS = ('full', 'train')  # train + validation (the final model), or the training split alone (a reproducibility check)
+
+def retrain(cfg, checkpoint:str, split:str='full') -> dict:
+    "Train run `checkpoint` again from its initial state on `split`, on the validated run's schedule, for its best number of epochs"
+    if split not in RETRAIN_SPLITS: raise ConfigError(f"retrain split {split!r}: expected one of {RETRAIN_SPLITS}")
     run_dir, cfg = open_run(cfg, checkpoint)
+    _check_start(cfg)
     tr = _read_json(run_dir/'train_result.json')
     if tr is None: raise DataError(f"{run_dir}: train_result.json missing; run algonauts-train to the end first")
-    if done := _read_json(run_dir/'retrain_result.json'): return done
-    sub = run_dir/'retrain'; sub.mkdir(exist_ok=True)
-    src = split_sources(cfg, 'full')
-    stats = _stats(cfg, src, run_dir/'final_stats.npz')
-    model = _init_model(cfg, run_dir)
-    if cfg.model.kind == 'ridge': model.fit(_whole_runs(FMRIDataset(cfg, src, stats, windows=False)))
-    else:
-        learn = _learn(cfg, model, FMRIDataset(cfg, src, stats), sub, epochs=tr['best_epoch'])
-        model = getattr(learn, 'eval_model', learn.model)
-    atomic_save(model.state_dict(), run_dir/'final.pt')
-    result = dict(run_id=run_dir.name, run_dir=str(run_dir), epochs=tr['best_epoch'], n_train=len(src))
-    write_text(run_dir/'retrain_result.json', json.dumps(result, indent=1))
+    sub = run_dir/('retrain' if split == 'full' else f'retrain-{split}')  # the retraining's own last.pt and metrics.jsonl
+    out = run_dir if split == 'full' else sub  # final.pt, final_stats.npz, retrain_result.json
+    if done := _read_json(out/'retrain_result.json'): return done
+    check_fingerprint(run_dir, data_fingerprint(cfg))
+    src = split_sources(cfg, split)
+    with _removed_on_failure([p for p in (sub, out/'final_stats.npz') if not p.exists()], sub/'last.pt'):
+        sub.mkdir(exist_ok=True)
+        stats = _stats(cfg, src, out/'final_stats.npz')
+        model = _init_model(cfg, run_dir)
+        if cfg.model.kind == 'ridge': model.fit(_whole_runs(FMRIDataset(cfg, src, stats, windows=False)))
+        else:
+            learn = _learn(cfg, model, FMRIDataset(cfg, src, stats), sub, stop_after=tr['best_epoch'])
+            model = getattr(learn, 'eval_model', learn.model)
+        atomic_save(model.state_dict(), out/'final.pt')
+    result = dict(run_id=run_dir.name, run_dir=str(run_dir), split=split, epochs=tr['best_epoch'], schedule_epochs=cfg.train.epochs,
+                  n_train=len(src), final=str(out/'final.pt'))
+    write_text(out/'retrain_result.json', json.dumps(result, indent=1))
     return result
 
-def fit(cfg) -> dict:
-    "`train`, then `retrain` on train + validation"
-    t = train(cfg)
+def fit(cfg, force:bool=False) -> dict:
+    "`train`, then `retrain` on train + validation; `force` starts the run over"
+    t = train(cfg, force)
     return {**t, 'retrain': retrain(cfg, t['run_id'])}
