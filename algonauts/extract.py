@@ -24,8 +24,8 @@ __all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'DTYPES', 'MAX_CONTEXT', 'MAX_FRAMES', 
            'AudioModel', 'audio_windows', 'audio_features', 'read_transcript', 'TextModel', 'text_features',
            'load_model', 'stream_width', 'clip_features', 'write_file', 'save_features', 'spec_record', 'read_record',
            'feature_files', 'check_settings', 'check_feature_file', 'clip_rows', 'stream_plan', 'extract_stream',
-           'update_features_yaml', 'need_extras', 'writable_dir', 'check_inputs', 'extract', 'read_settings',
-           'settings_config', 'cache_path', 'extract_movie', 'extract_cli']
+           'update_features_yaml', 'need_extras', 'writable_dir', 'check_inputs', 'extract', 'record_settings',
+           'read_settings', 'records_config', 'settings_config', 'cache_path', 'extract_movie', 'extract_cli']
 
 # %% ../nbs/11_extract.ipynb #7dd34d6c
 def n_trs(duration:float, tr:float=TR) -> int:
@@ -776,25 +776,36 @@ def extract(cfg:ExtractConfig, stimuli_dir, features_dir, streams=None, kinds=('
     return out
 
 # %% ../nbs/11_extract.ipynb #e6030a4c
+def record_settings(record:dict, src:str='record', name:str='stream') -> tuple:
+    "(StreamSpec, tr, dtype) from a settings record: a stream folder's `.extract.json`, or a run's copy of it (dtype None in older ones)"
+    if not isinstance(record, dict): raise DataError(f"{src}: expected a mapping of extraction settings, got {record!r}")
+    d = dict(record); tr, dtype = d.pop('tr', None), d.pop('dtype', None)
+    if tr is None: raise DataError(f"{src}: the settings record has no 'tr'")
+    cfg = extract_config({'tr': tr, **({'dtype': dtype} if dtype is not None else {}), 'streams': {name: d}}, src)
+    return cfg.streams[name], cfg.tr, dtype
+
 def read_settings(folder) -> tuple:
-    "(StreamSpec, tr, dtype) that the files of a stream folder were made with, from its `.extract.json` (dtype None in older records)"
+    "(StreamSpec, tr, dtype) that the files of a stream folder were made with, from its `.extract.json`"
     f, d = Path(folder)/SPEC_FILE, read_record(folder)
     if d is None: raise DataError(f"{f}: not found: the features in {folder} were not made by algonauts-extract; give their extraction config (--extract-config)")
-    d = dict(d); tr, dtype = d.pop('tr', None), d.pop('dtype', None)
-    if tr is None: raise DataError(f"{f}: the settings record has no 'tr'")
-    cfg = extract_config({'tr': tr, **({'dtype': dtype} if dtype is not None else {}), 'streams': {'stream': d}}, str(f))
-    return cfg.streams['stream'], cfg.tr, dtype
+    return record_settings(d, str(f))
+
+def records_config(records:dict, src:str='records') -> ExtractConfig:
+    "The `ExtractConfig` of streams `{name: settings record}` (None: a stream whose features were not made by algonauts-extract)"
+    missing = sorted(n for n, r in records.items() if r is None)
+    if missing: raise DataError(f"{src}: streams {missing} have no extraction settings (features not made by algonauts-extract); "
+                                "give their extraction config (--extract-config)")
+    if not records: raise ConfigError(f"{src}: no streams")
+    got = {n: record_settings(r, src, n) for n, r in records.items()}
+    trs, dtypes = {n: tr for n, (_, tr, _) in got.items()}, {dt or ExtractConfig().dtype for _, _, dt in got.values()}
+    if len(set(trs.values())) > 1: raise DataError(f"{src}: the streams were extracted with different TRs {trs}")
+    return extract_config({'tr': trs[next(iter(trs))], 'dtype': dtypes.pop() if len(dtypes) == 1 else 'float32',  # rows rounded as stored
+                           'streams': {n: dataclasses.asdict(s) for n, (s, _, _) in got.items()}}, src)
 
 def settings_config(folders:dict, features_dir='.') -> ExtractConfig:
     "The `ExtractConfig` of streams `{name: folder under features_dir}`, rebuilt from their `.extract.json`"
-    if not folders: raise ConfigError(f"{features_dir}: no streams named")
-    got = {n: read_settings(Path(features_dir)/f) for n, f in folders.items()}
-    trs = {n: tr for n, (_, tr, _) in got.items()}
-    if len(set(trs.values())) > 1: raise DataError(f"{features_dir}: the streams were extracted with different TRs {trs}")
-    dtypes = {dt or ExtractConfig().dtype for _, _, dt in got.values()}
-    streams = {n: dataclasses.asdict(s) | {'folder': folders[n]} for n, (s, _, _) in got.items()}
-    return extract_config({'tr': trs[next(iter(trs))], 'dtype': dtypes.pop() if len(dtypes) == 1 else 'float32', 'streams': streams},
-                          str(features_dir))
+    for n, f in folders.items(): read_settings(Path(features_dir)/f)  # a missing or malformed record names its file
+    return records_config({n: read_record(Path(features_dir)/f) | {'folder': f} for n, f in folders.items()}, str(features_dir))
 
 # %% ../nbs/11_extract.ipynb #12febe89
 def cache_path(cache_dir, name:str, movie, transcript, spec:StreamSpec, tr:float, dtype:str) -> Path:
