@@ -14,4 +14,5 @@
 #SBATCH --open-mode=append
 #SBATCH --output=slurm-%x-%j.out
 source "${ALGONAUTS_ROOT:-${SLURM_SUBMIT_DIR:-.}}/slurm/_common.sh" stage=fit "$@"
+inside "$CHECKPOINT_DIR" "${P[name]}" name
 run_notebook "$CHECKPOINT_DIR/${P[name]}/fit.ipynb"

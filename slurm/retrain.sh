@@ -14,4 +14,6 @@
 #SBATCH --open-mode=append
 #SBATCH --output=slurm-%x-%j.out
 source "${ALGONAUTS_ROOT:-${SLURM_SUBMIT_DIR:-.}}/slurm/_common.sh" stage=retrain "$@"
-run_notebook "$CHECKPOINT_DIR/${P[name]}/retrain.ipynb"
+P[checkpoint]="${P[checkpoint]:-${P[name]}}"  # the report goes into the folder of the run retrained
+inside "$CHECKPOINT_DIR" "${P[checkpoint]}" checkpoint
+run_notebook "$CHECKPOINT_DIR/${P[checkpoint]}/retrain.ipynb"

@@ -1,7 +1,7 @@
 """The batch scripts on a real single-node SLURM (installed from Debian packages when missing).
 
 Submits slurm/fit.sh and slurm/submission.sh on the tiny simulated set with `sbatch --wait`, checks the
-run folder, the executed notebooks and the submission; then preempts a training job with SLURM's warning
+run folder, the executed notebooks (the run's report, with figures) and the submission; then preempts a training job with SLURM's warning
 signal and checks that it checkpoints, requeues, resumes and finishes. Skipped, with the reason, only
 where SLURM cannot be installed. Set ALGONAUTS_SKIP_SLURM=1 to leave it out.
 """
@@ -47,14 +47,33 @@ def test_fit_and_submission(cluster, sim, tmp_path):
     assert r.returncode == 0, (tmp_path/'fit.log').read_text()[-3000:]
     run = out/'checkpoints/sl'
     for f in ['config.yaml', 'meta.json', 'final.pt', 'train_result.json', 'retrain_result.json', 'fit.ipynb']: assert (run/f).exists(), f
-    nb = json.loads((run/'fit.ipynb').read_text())  # the executed notebook holds the result
-    assert 'retrain' in ''.join(''.join(o.get('text', '')) for o in nb['cells'][-1]['outputs'])
+    outputs = _outputs(run/'fit.ipynb')  # the executed notebook is the run's report: the result and the figures
+    assert '"retrain"' in _text(outputs) and any('image/png' in o.get('data', {}) for o in outputs)
     r, job = sbatch(cluster, tmp_path/'sub.log', 'slurm/submission.sh', 'checkpoint=sl', 'submission=slsub', *TINY, *paths(sim, out))
     assert r.returncode == 0, (tmp_path/'sub.log').read_text()[-3000:]
     for s in ['s7', 'ood']:
         sub = metrics.load_submission(out/f'submissions/slsub_{s}.zip')
         metrics.validate_submission(sub, metrics.read_samples(sim/'fmri', s))
-    assert (out/'submissions/slsub_submit.ipynb').exists()
+    text = _text(_outputs(out/'submissions/slsub_submit.ipynb'))  # the archives and their validation
+    assert 'slsub_s7.zip' in text and 'slsub_ood.zip' in text and 'valid' in text
+    assert not list(out.rglob('.*ipynb'))  # the notebooks were written aside while running, then moved into place
+
+def _outputs(path): return [o for c in json.loads(Path(path).read_text())['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
+def _text(outputs): return ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', '')) for o in outputs)
+
+@pytest.mark.parametrize('script,args,msg', [
+    ('slurm/fit.sh', ['name=../x', 'data_dir=/d'], "name '../x' leaves"),
+    ('slurm/retrain.sh', ['checkpoint=/etc/x'], "checkpoint '/etc/x' leaves"),
+    ('slurm/submission.sh', ['checkpoint=r', 'submission=a/../../b'], "submission 'a/../../b' leaves"),
+    ('slurm/fit.sh', ['name=r', 'data_dir=', 'features_dir='], 'no data'),
+    ('slurm/fit.sh', ['name'], "argument 'name' is not key=value")])
+def test_scripts_refuse_bad_input(tmp_path, script, args, msg):
+    "The batch scripts stop with exit 2 and a message before anything runs or is written (no SLURM needed)"
+    env = {k: v for k, v in os.environ.items() if k not in ('DATA_DIR', 'FEATURES_DIR', 'CHECKPOINT_DIR')}
+    env.update(ALGONAUTS_SETUP='/nonexistent', PAPERMILL='false', OUTPUTS_DIR=str(tmp_path/'out'))
+    r = subprocess.run(['bash', ROOT/script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr
+    assert not (tmp_path/'out').exists()
 
 def _squeue(env, job):
     return subprocess.run(['squeue', '-h', '-j', job, '-o', '%T'], env=env, capture_output=True, text=True).stdout.strip()
