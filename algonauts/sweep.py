@@ -81,8 +81,8 @@ def wandb_agent(cfg:Config, sweep_id:str, count:int=1):
 def sweep_cli(argv=None):
     "algonauts-sweep: run trials of configs/sweep.yaml with W&B agents or Optuna"
     from algonauts.config import config_parser, config_from_args
-    from algonauts.cli import run_main
-    p = config_parser('Run sweep trials (W&B agent, or Optuna with a shared journal file)')
+    from algonauts.cli import run_main, add_debug
+    p = add_debug(config_parser('Run sweep trials (W&B agent, or Optuna with a shared journal file)'))
     p.add_argument('backend', choices=['wandb', 'optuna'], help='wandb (needs a W&B server) or optuna (offline)')
     p.add_argument('sweep_id', nargs='?', default=None, help='W&B sweep id (wandb)')
     p.add_argument('--sweep', default='configs/sweep.yaml', help='sweep spec (optuna; checked for both)')
@@ -97,4 +97,4 @@ def sweep_cli(argv=None):
             return wandb_agent(cfg, a.sweep_id, a.trials)
         storage = Path(a.storage or Path(cfg.paths.outputs_dir)/'sweeps'/f'{a.study}.journal'); storage.parent.mkdir(parents=True, exist_ok=True)
         return optuna_sweep(cfg, a.sweep, storage, a.study, a.trials)
-    return run_main(go)
+    return run_main(go, debug=a.debug)
