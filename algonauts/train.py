@@ -24,7 +24,7 @@ __all__ = ['WHOLE_RUN_MODELS', 'STOP_SIGNALS', 'RETRAIN_SPLITS', 'get_device', '
            'start_workers', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB', 'OptimCB', 'EMACB', 'LossLogCB',
            'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB', 'WandbCB', 'run_id',
            'git_commit', 'write_text', 'data_fingerprint', 'fingerprint_changes', 'check_fingerprint',
-           'stream_settings', 'remove_run', 'run_folder', 'prepare_run', 'seed_everything', 'WholeRuns', 'train',
+           'stream_settings', 'remove_run', 'run_dir_for', 'prepare_run', 'seed_everything', 'WholeRuns', 'train',
            'open_run', 'retrain', 'fit']
 
 # %% ../nbs/06_train.ipynb #7a606233
@@ -446,13 +446,13 @@ def _removed_on_failure(created:list, *keep):
         raise
 
 # %% ../nbs/06_train.ipynb #e2661405
-def run_folder(cfg) -> Path:
+def run_dir_for(cfg) -> Path:
     "`CHECKPOINT_DIR/<run id>`; a name that would leave CHECKPOINT_DIR is refused"
     return safe_name(checkpoint_root(cfg), run_id(cfg), 'run name (--name)')
 
 def prepare_run(cfg, run_dir=None, force:bool=False) -> tuple:
     "`(run folder, created)`: a new run folder with config, provenance, data fingerprint and stream settings, or the existing one when config and data agree; `force` starts it over"
-    run_dir = Path(run_dir or run_folder(cfg))
+    run_dir = Path(run_dir or run_dir_for(cfg))
     fp, streams = data_fingerprint(cfg), stream_settings(cfg)  # read and checked before anything is written
     if force and run_dir.exists(): remove_run(run_dir)
     if (run_dir/'config.yaml').exists():
