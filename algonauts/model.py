@@ -13,7 +13,7 @@ from .config import Config, ModelCfg, N_PARCELS
 # %% auto #0
 __all__ = ['FUSIONS', 'HEADS', 'TCONV_FUSES', 'MODELS', 'check_choice', 'batch_masks', 'keep_streams', 'attention_mask',
            'rope_cos_sin', 'apply_rope', 'Block', 'Heads', 'stream_proj', 'Fusion', 'TemporalConv', 'FMRIModel',
-           'TConvModel', 'lagged', 'lag_gram', 'Moments', 'pca', 'ridge_gcv', 'RidgeSums', 'RidgeModel', 'build_model',
+           'TConvModel', 'lagged', 'LagGram', 'Moments', 'pca', 'ridge_gcv', 'RidgeSums', 'RidgeModel', 'build_model',
            'model_summary']
 
 # %% ../nbs/04_model.ipynb #daf7c561
@@ -262,7 +262,7 @@ def forward(self:TConvModel, feats:dict, # {stream: B,T,D_stream}
     x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # B,T,C
     return self.heads(self.drop(F.gelu(x)), subject)  # B,T,P
 
-# %% ../nbs/04_model.ipynb #0536a052
+# %% ../nbs/04_model.ipynb #b66c2190
 def lagged(x, # ...,T,F
            window:int, # W TRs per design row
            delay:int, # HRF delay in TRs
@@ -272,36 +272,42 @@ def lagged(x, # ...,T,F
     idx = torch.arange(T, device=dev)[:, None] - delay - window + 1 + torch.arange(window, device=dev)  # T,W
     return x[..., idx.clamp(0, T - 1), :].flatten(-2)
 
-# %% ../nbs/04_model.ipynb #a532479c
-def lag_gram(z, # T,K
-             window:int, # W TRs per design row
-             delay:int, # HRF delay in TRs
-            ) -> torch.Tensor: # W*K,W*K, equal to lagged(z)ᵀ lagged(z)
-    "`XᵀX` of `X = lagged(z, window, delay)` from W lag products, without forming `X`"
-    (T, K), W = z.shape, window; L = T + W - 1
-    p = z[(torch.arange(L, device=z.device) - delay - W + 1).clamp(0, T - 1)]  # L,K: block w of design row t is p[t+w]
-    G = z.new_empty(W, K, W, K)
-    for k in range(W):
-        s = p[:L - k].T @ p[k:]  # K,K: sum over u of p[u] p[u+k]ᵀ
-        for a in range(W - k):  # block (a, a+k) sums over u = a .. a+T-1 only
-            b = s - p[:a].T @ p[k:k + a] - p[a + T:L - k].T @ p[a + T + k:]
-            G[a, :, a + k], G[a + k, :, a] = b, b.T
-    return G.reshape(W * K, W * K)
+# %% ../nbs/04_model.ipynb #192e852c
+class LagGram:
+    "Running `XᵀX` of the lagged designs `lagged(z, window, delay)` of runs added one at a time"
+    def __init__(self, window:int, delay:int): self.w, self.d, self.S, self.heads, self.tails = window, delay, None, [], []
 
-# %% ../nbs/04_model.ipynb #c3d1b858
+    def add(self, z): # T,K float64
+        (T, K), W = z.shape, self.w; L = T + W - 1
+        p = z[(torch.arange(L, device=z.device) - self.d - W + 1).clamp(0, T - 1)]  # L,K: block w of design row t is p[t+w]
+        if self.S is None: self.S = z.new_zeros(W, K, K)  # W,K,K: S[k] sums p[u] p[u+k]ᵀ over u
+        for k in range(W): self.S[k].addmm_(p[:L - k].T, p[k:])
+        self.heads.append(p[:W - 1]); self.tails.append(p[T:])  # W-1,K each: the rows some blocks leave out
+        return self
+
+    def value(self) -> torch.Tensor: # W*K,W*K
+        W, K = self.w, self.S.shape[1]; h, t = torch.stack(self.heads), torch.stack(self.tails)  # R,W-1,K
+        rows = lambda x, i, j: x[:, i:j].reshape(-1, K)  # rows i..j of every run
+        G = self.S.new_empty(W, K, W, K)
+        for k in range(W):
+            for a in range(W - k):  # block (a, a+k) sums over u = a .. a+T-1 of each run only
+                b = self.S[k] - rows(h, 0, a).T @ rows(h, k, k + a) - rows(t, a, W - 1 - k).T @ rows(t, a + k, W - 1)
+                G[a, :, a + k], G[a + k, :, a] = b, b.T
+        return G.reshape(W * K, W * K)
+
+# %% ../nbs/04_model.ipynb #ee415238
 class Moments:
-    "Streaming count, mean and covariance of rows: float64 sums, shifted by the first chunk's mean"
-    def __init__(self): self.n, self.shift, self.s, self.ss = 0, None, 0., 0.
+    "Streaming count, mean and covariance of rows: each chunk's products in its own precision, summed in float64"
+    def __init__(self): self.n, self.shift = 0, None
 
     def add(self, x): # T,D
-        x = x.double()
-        if self.shift is None: self.shift = x.mean(0)  # D
-        xc = x - self.shift
-        self.n, self.s, self.ss = self.n + len(x), self.s + xc.sum(0), self.ss + xc.T @ xc
+        if self.shift is None: self.shift, self.s, self.ss = x.mean(0), x.new_zeros(x.shape[1], dtype=torch.float64), x.new_zeros(x.shape[1], x.shape[1], dtype=torch.float64)
+        xc = x - self.shift  # D: centred on the first chunk's mean
+        self.n += len(x); self.s += xc.sum(0, dtype=torch.float64); self.ss += xc.T @ xc
         return self
 
     @property
-    def mean(self): return self.shift + self.s / self.n  # D
+    def mean(self): return self.shift.double() + self.s / self.n  # D
     def cov(self, ddof:int=0): d = self.s / self.n; return (self.ss - self.n * torch.outer(d, d)) / (self.n - ddof)  # D,D
 
 def pca(m:Moments, # rows seen so far
@@ -312,7 +318,7 @@ def pca(m:Moments, # rows seen so far
     var, vec = var.flip(0)[:k].clamp(min=0), vec.flip(1)[:, :k]
     return m.mean, vec * vec.gather(0, vec.abs().argmax(0, keepdim=True)).sign(), var
 
-# %% ../nbs/04_model.ipynb #3422d57d
+# %% ../nbs/04_model.ipynb #26d44e33
 def ridge_gcv(C, # F,F centred XᵀX
               Cxy, # F,P centred XᵀY
               Cyy, # P centred Σy²
@@ -329,10 +335,11 @@ def ridge_gcv(C, # F,F centred XᵀX
     best = gcv.argmin(0)  # P: the first of equally good penalties
     return V @ (R * inv[best].T), al[best], gcv
 
-# %% ../nbs/04_model.ipynb #5cb32a24
+# %% ../nbs/04_model.ipynb #c3340e75
 class RidgeSums:
     "Float64 sums over one subject's runs for a ridge on standardised, lagged scores"
-    def __init__(self, window:int, delay:int): self.w, self.d, self.n, self.cz, self.sums, self.absent = window, delay, 0, None, {}, {}
+    def __init__(self, window:int, delay:int):
+        self.w, self.d, self.n, self.cz, self.gram, self.sums, self.absent = window, delay, 0, None, LagGram(window, delay), {}, {}
 
 @patch
 def add(self:RidgeSums, z, # T,K scores
@@ -341,18 +348,18 @@ def add(self:RidgeSums, z, # T,K scores
        ) -> RidgeSums:
     keep = (~absent).double()
     z, y = z.double() * keep, y.double()
-    if self.cz is None: self.cz, self.cy = z.mean(0), y.mean(0)  # K; P shifts
+    if self.cz is None: self.cz, self.cy, self.XY = z.mean(0), y.mean(0), z.new_zeros(self.w * z.shape[1], y.shape[1])  # K; P; W*K,P
     z, y = (z - self.cz) * keep, y - self.cy  # absent columns stay zero
     X = lagged(z, self.w, self.d)  # T,W*K
-    new = dict(G=lag_gram(z, self.w, self.d), XY=X.T @ y, x=X.sum(0), y=y.sum(0), yy=y.pow(2).sum(0),
-               zn=keep * len(z), z=z.sum(0), zz=z.pow(2).sum(0))  # the z sums count present runs only
+    self.gram.add(z); self.XY.addmm_(X.T, y)
+    new = dict(x=X.sum(0), y=y.sum(0), yy=y.pow(2).sum(0), zn=keep * len(z), z=z.sum(0), zz=z.pow(2).sum(0))  # z sums: present runs only
     self.sums = {k: self.sums.get(k, 0) + v for k, v in new.items()}; self.n += len(z)
     if absent.any():  # rows, design sums and target sums per pattern of absent columns
         n, xs, ys = self.absent.get(key := tuple(absent.tolist()), (0, 0, 0))
         self.absent[key] = (n + len(z), xs + new['x'], ys + new['y'])
     return self
 
-# %% ../nbs/04_model.ipynb #5ecc3be3
+# %% ../nbs/04_model.ipynb #9a351a7e
 @patch
 def solve(self:RidgeSums, alphas, # A penalties
          ) -> dict: # mean K, std K, weight W*K,P, bias P, alpha P (float64)
@@ -360,17 +367,18 @@ def solve(self:RidgeSums, alphas, # A penalties
     S, n, W = self.sums, self.n, self.w
     dm = S['z'] / S['zn'].clamp(min=1)  # K: mean over present rows, shifted
     std = (S['zz'] / S['zn'].clamp(min=1) - dm ** 2).clamp(min=0).sqrt(); std = torch.where(std > 0, std, 1.)
-    G, XY, x = S['G'].clone(), S['XY'].clone(), S['x'].clone()
+    G, XY, x = self.gram.value(), self.XY.clone(), S['x'].clone()  # W*K,W*K; W*K,P; W*K
     for key, (m, xs, ys) in self.absent.items():  # absent columns move from 0 to the mean (dm, shifted)
         d = (dm * torch.tensor(key, device=dm.device)).repeat(W)  # W*K
-        G += torch.outer(xs, d) + torch.outer(d, xs) + m * torch.outer(d, d); XY += torch.outer(d, ys); x += m * d
+        G.addr_(xs, d).addr_(d, xs).addr_(d, d, alpha=m); XY.addr_(d, ys); x += m * d
     sd = std.repeat(W)  # W*K
-    C, Cxy = (G - torch.outer(x, x) / n) / torch.outer(sd, sd), (XY - torch.outer(x, S['y']) / n) / sd[:, None]
+    C = G.addr_(x, x, alpha=-1 / n).div_(sd[:, None]).div_(sd)  # centred, scaled to unit variance (in place)
+    Cxy = XY.addr_(x, S['y'], alpha=-1 / n).div_(sd[:, None])
     w, alpha, _ = ridge_gcv(C, Cxy, S['yy'] - S['y'] ** 2 / n, n, alphas)
     xm = (x / n - dm.repeat(W)) / sd  # W*K: mean of the standardised design
     return dict(mean=self.cz + dm, std=std, weight=w, bias=self.cy + S['y'] / n - xm @ w, alpha=alpha)
 
-# %% ../nbs/04_model.ipynb #534603b0
+# %% ../nbs/04_model.ipynb #5bd0220f
 class RidgeModel(nn.Module):
     "Development-kit baseline: per stream PCA, then per subject and parcel a ridge on a window of standardised, HRF-delayed scores"
     def __init__(self, cfg:Config):
@@ -387,7 +395,7 @@ class RidgeModel(nn.Module):
             self.register_buffer(name, torch.full(shape, fill))  # N,K; N,K; N,W*K,P; N,P; N,P
         self.register_buffer('fitted', torch.zeros(n, dtype=torch.bool))  # N
 
-# %% ../nbs/04_model.ipynb #ce10581e
+# %% ../nbs/04_model.ipynb #64370c5a
 @patch
 def scores(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
           ) -> torch.Tensor: # B,T,K float32
@@ -420,7 +428,7 @@ def forward(self:RidgeModel, feats:dict, subject, mask=None, present=None) -> to
         for s in subject.unique(): i = subject == s; out[i] = x[i] @ self.weight[s] + self.bias[s]
     return out.to(out_dev)
 
-# %% ../nbs/04_model.ipynb #b4cb7820
+# %% ../nbs/04_model.ipynb #9a5a29b7
 from collections.abc import Iterator
 
 def _digest(a) -> tuple:
@@ -450,7 +458,7 @@ def fit_pca(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D
         getattr(self, f'pca{i}_mean').copy_(mean); getattr(self, f'pca{i}').copy_(axes)
     return self
 
-# %% ../nbs/04_model.ipynb #f72acf26
+# %% ../nbs/04_model.ipynb #7e5c850e
 @patch
 def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D array}, fmri T,P), read one run at a time
        ) -> RidgeModel:
