@@ -10,7 +10,7 @@ SIZE ?= small
 export WANDB_SILENT ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test test-slow export clean-nbs
+.PHONY: install demo smoke test test-slow export docs-outputs clean-nbs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/algonauts-demo $(SIM) --size $(SIZE)
 
+# The training notebook with no arguments: a tiny simulated run, its report (figures inline) in SMOKE_OUT.
+SMOKE_OUT ?= /tmp/algonauts-smoke.ipynb
+smoke: $(STAMP)
+	env -u DATA_DIR -u FEATURES_DIR $(BIN)/papermill nbs/train.ipynb $(SMOKE_OUT) -k python3
+	@echo "report: $(SMOKE_OUT)"
+
 test: $(STAMP)
 	$(PY) -m pytest tests --durations=8
 
@@ -32,3 +38,7 @@ test-slow: $(STAMP)
 
 export: $(STAMP)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+
+# Re-execute the chapters that show results (figures, tables) and keep their outputs, for the docs and GitHub.
+docs-outputs: $(STAMP)
+	$(PY) scripts/docs_outputs.py && $(BIN)/nbdev-clean
