@@ -375,7 +375,7 @@ def data_fingerprint(cfg) -> dict:
     data, feats = Path(cfg.paths.data_dir), Path(cfg.paths.features_dir)
     src = split_sources(cfg, 'full')
     files = {'fmri': (data, {r.path for s in src for r in s.runs}),
-             'features': (feats, {feature_file(feats, cfg.features[st], s.clip, st) for s in src for st in cfg.input_dims})}
+             'features': (feats, {feature_file(feats, cfg.features[st], c, st) for c in {s.clip for s in src} for st in cfg.input_dims})}
     stat = {f'{kind}/{Path(p).relative_to(root).as_posix()}': os.stat(p) for kind, (root, ps) in files.items() for p in ps}
     return dict(data_dir=str(data.resolve()), features_dir=str(feats.resolve()), features=dict(cfg.features),
                 input_dims=dict(cfg.input_dims), files={k: [s.st_size, s.st_mtime_ns] for k, s in sorted(stat.items())})
