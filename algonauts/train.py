@@ -12,32 +12,20 @@ import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
 from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate
-from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file
+from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker
 from .model import build_model
+from .encoder import get_device, amp_dtype, _to, predict, open_run
 from .loss import make_loss
 from .extract import SPEC_FILE
 from . import metrics
 
 # %% auto #0
-__all__ = ['WHOLE_RUN_MODELS', 'STOP_SIGNALS', 'RETRAIN_SPLITS', 'get_device', 'amp_dtype', 'EpochSampler', 'lr_factor',
-           'predict_sample', 'run_key', 'predict', 'CancelFit', 'Interrupted', 'Callback', 'Learner', 'worker_init',
-           'start_workers', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB', 'OptimCB', 'EMACB', 'LossLogCB',
-           'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB', 'WandbCB', 'run_id',
-           'git_commit', 'write_text', 'data_fingerprint', 'fingerprint_changes', 'check_fingerprint',
+__all__ = ['STOP_SIGNALS', 'RETRAIN_SPLITS', 'EpochSampler', 'lr_factor', 'CancelFit', 'Interrupted', 'Callback', 'Learner',
+           'worker_init', 'start_workers', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB', 'OptimCB', 'EMACB',
+           'LossLogCB', 'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB', 'WandbCB',
+           'run_id', 'git_commit', 'write_text', 'data_fingerprint', 'fingerprint_changes', 'check_fingerprint',
            'stream_settings', 'remove_run', 'run_dir_for', 'prepare_run', 'seed_everything', 'WholeRuns', 'train',
-           'open_run', 'retrain', 'fit']
-
-# %% ../nbs/06_train.ipynb #7a606233
-def get_device(name='auto') -> torch.device:
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if name.startswith('cuda') and not torch.cuda.is_available(): raise ConfigError(f"train.device={name!r} but CUDA is not available")
-    return torch.device(name)
-
-def amp_dtype(precision, device) -> torch.dtype | None:
-    "Autocast dtype, or None for full precision"
-    if device.type != 'cuda' or precision == 'fp32': return None
-    if precision == 'auto': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
+           'retrain', 'fit']
 
 # %% ../nbs/06_train.ipynb #797b9fe6
 class EpochSampler(torch.utils.data.Sampler):
@@ -53,47 +41,6 @@ def lr_factor(step:int, total:int, warmup:float) -> float:
     w = max(1, int(round(warmup * total)))
     if step < w: return (step + 1) / w
     return 0.5 * (1 + math.cos(math.pi * min(1., (step - w) / max(1, total - w))))
-
-# %% ../nbs/06_train.ipynb #44eb5747
-def _to(b, device):
-    return {k: ({s: x.to(device, non_blocking=True) for s, x in v.items()} if isinstance(v, dict) else
-                v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in b.items()}
-
-@torch.no_grad()
-def predict_sample(model, sample:dict, window:int, device, dtype=None, batch:int=32) -> np.ndarray:
-    "Prediction `T,P` for one whole-run sample"
-    T = int(sample['mask'].sum()); hop = max(1, window // 4)
-    starts = sorted({*range(0, max(T - window, 0) + 1, hop), max(T - window, 0)})
-    out, n = torch.zeros(T, N_PARCELS, dtype=torch.float64), torch.zeros(T, 1, dtype=torch.float64)
-    pos = torch.arange(window, dtype=torch.float64)
-    w = torch.minimum(pos + 1, window - pos)[:, None]  # window,1 triangle: TRs near a window's edges count least
-    for i in range(0, len(starts), batch):
-        chunk = [{**{k: v for k, v in sample.items() if k != 'fmri'}, 'mask': sample['mask'][a:a+window],
-                  'feats': {k: v[a:a+window] for k, v in sample['feats'].items()}} for a in starts[i:i+batch]]
-        b = _to(collate(chunk), device)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            y = model(b['feats'], b['subject'], b['mask'], b['present']).float().cpu()
-        for a, yy in zip(starts[i:i+batch], y):
-            L = min(window, T - a); out[a:a+L] += yy[:L] * w[:L]; n[a:a+L] += w[:L]
-    return (out / n).float().numpy()
-
-# %% ../nbs/06_train.ipynb #a088ea3f
-WHOLE_RUN_MODELS = ('ridge', 'tconv')  # translation-equivariant: predicted on whole runs at once
-
-def run_key(src) -> str:
-    "Clip name in prediction dicts; repeated runs kept apart get `_run-N`"
-    return src.clip + (f'_run-{src.runs[0].repeat}' if len(src.runs) == 1 and src.runs[0].repeat else '')
-
-def predict(model, ds:FMRIDataset, cfg, device=None, dtype=None) -> tuple:
-    "`({subject: {clip: T,P}}, truth or None)` for every source of a whole-run dataset"
-    device = device or next(model.parameters(), torch.empty(0)).device
-    model.eval(); preds, truth = {}, {}
-    for i, src in enumerate(ds.sources):
-        s = ds[i]
-        window = src.n_tr if cfg.model.kind in WHOLE_RUN_MODELS or cfg.data.whole_runs else cfg.data.window  # as trained
-        preds.setdefault(src.subject, {})[run_key(src)] = predict_sample(model, s, window, device, dtype)
-        if 'fmri' in s: truth.setdefault(src.subject, {})[run_key(src)] = s['fmri'][:src.n_tr].numpy()
-    return preds, (truth or None)
 
 # %% ../nbs/06_train.ipynb #4665a8fa
 class CancelFit(Exception): "Stop training cleanly (early stopping)"
@@ -124,6 +71,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)  # Ctrl-C; timeou
 
 def worker_init(worker_id:int):
     "DataLoader workers ignore the stop signals: the main process owns shutdown"
+    lean_worker(worker_id)  # freed sample arrays go back to the OS
     for s in STOP_SIGNALS: signal.signal(s, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by `start_workers` while the worker started
 
@@ -543,15 +491,6 @@ def train(cfg, force:bool=False) -> dict:
                   per_subject=res.per_subject, n_train=len(train_src), n_val=len(val_ds.sources))
     write_text(run_dir/'train_result.json', json.dumps(result, indent=1))
     return result
-
-# %% ../nbs/06_train.ipynb #15294000
-def open_run(cfg, checkpoint:str) -> tuple:
-    "(run folder, its config with the current paths) of a finished training run"
-    run_dir = checkpoint_root(cfg)/checkpoint
-    if not (run_dir/'config.yaml').exists(): raise DataError(f"{run_dir}: no run folder with config.yaml (checkpoint {checkpoint!r})")
-    run_cfg = from_yaml((run_dir/'config.yaml').read_text())
-    run_cfg.paths = cfg.paths
-    return run_dir, run_cfg
 
 # %% ../nbs/06_train.ipynb #c4a1e012
 RETRAIN_SPLITS = ('full', 'train')  # train + validation (the final model), or the training split alone (a reproducibility check)
