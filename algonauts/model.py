@@ -6,7 +6,7 @@ Docs: https://algonauts-dev.github.io/algonauts/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #b09ac893
 from __future__ import annotations
-import hashlib, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import hashlib, numpy as np, scipy.linalg, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .config import Config, ModelCfg, N_PARCELS
 
@@ -262,7 +262,7 @@ def forward(self:TConvModel, feats:dict, # {stream: B,T,D_stream}
     x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # B,T,C
     return self.heads(self.drop(F.gelu(x)), subject)  # B,T,P
 
-# %% ../nbs/04_model.ipynb #b66c2190
+# %% ../nbs/04_model.ipynb #f4d18a8a
 def lagged(x, # ...,T,F
            window:int, # W TRs per design row
            delay:int, # HRF delay in TRs
@@ -272,7 +272,7 @@ def lagged(x, # ...,T,F
     idx = torch.arange(T, device=dev)[:, None] - delay - window + 1 + torch.arange(window, device=dev)  # T,W
     return x[..., idx.clamp(0, T - 1), :].flatten(-2)
 
-# %% ../nbs/04_model.ipynb #192e852c
+# %% ../nbs/04_model.ipynb #80add78f
 class LagGram:
     "Running `XᵀX` of the lagged designs `lagged(z, window, delay)` of runs added one at a time"
     def __init__(self, window:int, delay:int): self.w, self.d, self.S, self.heads, self.tails = window, delay, None, [], []
@@ -295,7 +295,7 @@ class LagGram:
                 G[a, :, a + k], G[a + k, :, a] = b, b.T
         return G.reshape(W * K, W * K)
 
-# %% ../nbs/04_model.ipynb #ee415238
+# %% ../nbs/04_model.ipynb #86b9c7d4
 class Moments:
     "Streaming count, mean and covariance of rows: each chunk's products in its own precision, summed in float64"
     def __init__(self): self.n, self.shift = 0, None
@@ -314,11 +314,12 @@ def pca(m:Moments, # rows seen so far
         k:int, # components kept
        ) -> tuple: # mean D, axes D,K, explained variance K (float64, largest first)
     "The `k` leading principal axes of the rows `m` has seen"
-    var, vec = torch.linalg.eigh(m.cov(ddof=1))  # ascending
-    var, vec = var.flip(0)[:k].clamp(min=0), vec.flip(1)[:, :k]
+    c = m.cov(ddof=1); D = len(c)
+    var, vec = scipy.linalg.eigh(c.cpu().numpy(), subset_by_index=[D - k, D - 1], driver='evx')  # the k largest only, ascending
+    var, vec = torch.from_numpy(var[::-1].copy()).clamp(min=0).to(c.device), torch.from_numpy(vec[:, ::-1].copy()).to(c.device)
     return m.mean, vec * vec.gather(0, vec.abs().argmax(0, keepdim=True)).sign(), var
 
-# %% ../nbs/04_model.ipynb #26d44e33
+# %% ../nbs/04_model.ipynb #0e6d5e9c
 def ridge_gcv(C, # F,F centred XᵀX
               Cxy, # F,P centred XᵀY
               Cyy, # P centred Σy²
@@ -335,7 +336,7 @@ def ridge_gcv(C, # F,F centred XᵀX
     best = gcv.argmin(0)  # P: the first of equally good penalties
     return V @ (R * inv[best].T), al[best], gcv
 
-# %% ../nbs/04_model.ipynb #c3340e75
+# %% ../nbs/04_model.ipynb #a57ec6c4
 class RidgeSums:
     "Float64 sums over one subject's runs for a ridge on standardised, lagged scores"
     def __init__(self, window:int, delay:int):
@@ -359,7 +360,7 @@ def add(self:RidgeSums, z, # T,K scores
         self.absent[key] = (n + len(z), xs + new['x'], ys + new['y'])
     return self
 
-# %% ../nbs/04_model.ipynb #9a351a7e
+# %% ../nbs/04_model.ipynb #f49dc61f
 @patch
 def solve(self:RidgeSums, alphas, # A penalties
          ) -> dict: # mean K, std K, weight W*K,P, bias P, alpha P (float64)
@@ -378,7 +379,7 @@ def solve(self:RidgeSums, alphas, # A penalties
     xm = (x / n - dm.repeat(W)) / sd  # W*K: mean of the standardised design
     return dict(mean=self.cz + dm, std=std, weight=w, bias=self.cy + S['y'] / n - xm @ w, alpha=alpha)
 
-# %% ../nbs/04_model.ipynb #5bd0220f
+# %% ../nbs/04_model.ipynb #0383c359
 class RidgeModel(nn.Module):
     "Development-kit baseline: per stream PCA, then per subject and parcel a ridge on a window of standardised, HRF-delayed scores"
     def __init__(self, cfg:Config):
@@ -395,7 +396,7 @@ class RidgeModel(nn.Module):
             self.register_buffer(name, torch.full(shape, fill))  # N,K; N,K; N,W*K,P; N,P; N,P
         self.register_buffer('fitted', torch.zeros(n, dtype=torch.bool))  # N
 
-# %% ../nbs/04_model.ipynb #64370c5a
+# %% ../nbs/04_model.ipynb #a673411c
 @patch
 def scores(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
           ) -> torch.Tensor: # B,T,K float32
@@ -428,7 +429,7 @@ def forward(self:RidgeModel, feats:dict, subject, mask=None, present=None) -> to
         for s in subject.unique(): i = subject == s; out[i] = x[i] @ self.weight[s] + self.bias[s]
     return out.to(out_dev)
 
-# %% ../nbs/04_model.ipynb #9a5a29b7
+# %% ../nbs/04_model.ipynb #96bb5885
 from collections.abc import Iterator
 
 def _digest(a) -> tuple:
@@ -458,7 +459,7 @@ def fit_pca(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D
         getattr(self, f'pca{i}_mean').copy_(mean); getattr(self, f'pca{i}').copy_(axes)
     return self
 
-# %% ../nbs/04_model.ipynb #7e5c850e
+# %% ../nbs/04_model.ipynb #23f53a89
 @patch
 def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D array}, fmri T,P), read one run at a time
        ) -> RidgeModel:
