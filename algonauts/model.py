@@ -7,6 +7,7 @@ Docs: https://algonauts-dev.github.io/algonauts/model.html.md"""
 # %% ../nbs/04_model.ipynb #b09ac893
 from __future__ import annotations
 import hashlib, numpy as np, scipy.linalg, torch, torch.nn as nn, torch.nn.functional as F
+from collections.abc import Iterator
 from fastcore.basics import patch
 from .config import Config, ModelCfg, N_PARCELS
 
@@ -262,7 +263,7 @@ def forward(self:TConvModel, feats:dict, # {stream: B,T,D_stream}
     x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # B,T,C
     return self.heads(self.drop(F.gelu(x)), subject)  # B,T,P
 
-# %% ../nbs/04_model.ipynb #f4d18a8a
+# %% ../nbs/04_model.ipynb #4551cc15
 def lagged(x, # ...,T,F
            window:int, # W TRs per design row
            delay:int, # HRF delay in TRs
@@ -272,7 +273,7 @@ def lagged(x, # ...,T,F
     idx = torch.arange(T, device=dev)[:, None] - delay - window + 1 + torch.arange(window, device=dev)  # T,W
     return x[..., idx.clamp(0, T - 1), :].flatten(-2)
 
-# %% ../nbs/04_model.ipynb #80add78f
+# %% ../nbs/04_model.ipynb #5eff54f9
 class LagGram:
     "Running `XᵀX` of the lagged designs `lagged(z, window, delay)` of runs added one at a time"
     def __init__(self, window:int, delay:int): self.w, self.d, self.S, self.heads, self.tails = window, delay, None, [], []
@@ -295,7 +296,7 @@ class LagGram:
                 G[a, :, a + k], G[a + k, :, a] = b, b.T
         return G.reshape(W * K, W * K)
 
-# %% ../nbs/04_model.ipynb #86b9c7d4
+# %% ../nbs/04_model.ipynb #6fb00e96
 class Moments:
     "Streaming count, mean and covariance of rows: each chunk's products in its own precision, summed in float64"
     def __init__(self): self.n, self.shift = 0, None
@@ -319,7 +320,7 @@ def pca(m:Moments, # rows seen so far
     var, vec = torch.from_numpy(var[::-1].copy()).clamp(min=0).to(c.device), torch.from_numpy(vec[:, ::-1].copy()).to(c.device)
     return m.mean, vec * vec.gather(0, vec.abs().argmax(0, keepdim=True)).sign(), var
 
-# %% ../nbs/04_model.ipynb #0e6d5e9c
+# %% ../nbs/04_model.ipynb #c0ed1ed8
 def ridge_gcv(C, # F,F centred XᵀX
               Cxy, # F,P centred XᵀY
               Cyy, # P centred Σy²
@@ -336,7 +337,7 @@ def ridge_gcv(C, # F,F centred XᵀX
     best = gcv.argmin(0)  # P: the first of equally good penalties
     return V @ (R * inv[best].T), al[best], gcv
 
-# %% ../nbs/04_model.ipynb #a57ec6c4
+# %% ../nbs/04_model.ipynb #cbccff73
 class RidgeSums:
     "Float64 sums over one subject's runs for a ridge on standardised, lagged scores"
     def __init__(self, window:int, delay:int):
@@ -360,7 +361,7 @@ def add(self:RidgeSums, z, # T,K scores
         self.absent[key] = (n + len(z), xs + new['x'], ys + new['y'])
     return self
 
-# %% ../nbs/04_model.ipynb #f49dc61f
+# %% ../nbs/04_model.ipynb #5ae189c9
 @patch
 def solve(self:RidgeSums, alphas, # A penalties
          ) -> dict: # mean K, std K, weight W*K,P, bias P, alpha P (float64)
@@ -379,7 +380,7 @@ def solve(self:RidgeSums, alphas, # A penalties
     xm = (x / n - dm.repeat(W)) / sd  # W*K: mean of the standardised design
     return dict(mean=self.cz + dm, std=std, weight=w, bias=self.cy + S['y'] / n - xm @ w, alpha=alpha)
 
-# %% ../nbs/04_model.ipynb #0383c359
+# %% ../nbs/04_model.ipynb #86c87ada
 class RidgeModel(nn.Module):
     "Development-kit baseline: per stream PCA, then per subject and parcel a ridge on a window of standardised, HRF-delayed scores"
     def __init__(self, cfg:Config):
@@ -396,7 +397,7 @@ class RidgeModel(nn.Module):
             self.register_buffer(name, torch.full(shape, fill))  # N,K; N,K; N,W*K,P; N,P; N,P
         self.register_buffer('fitted', torch.zeros(n, dtype=torch.bool))  # N
 
-# %% ../nbs/04_model.ipynb #a673411c
+# %% ../nbs/04_model.ipynb #a4b3c676
 @patch
 def scores(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
           ) -> torch.Tensor: # B,T,K float32
@@ -429,9 +430,7 @@ def forward(self:RidgeModel, feats:dict, subject, mask=None, present=None) -> to
         for s in subject.unique(): i = subject == s; out[i] = x[i] @ self.weight[s] + self.bias[s]
     return out.to(out_dev)
 
-# %% ../nbs/04_model.ipynb #96bb5885
-from collections.abc import Iterator
-
+# %% ../nbs/04_model.ipynb #5917b450
 def _digest(a) -> tuple:
     "Fingerprint of an array: shape, dtype and a hash of its bytes"
     a = np.ascontiguousarray(a.detach().cpu().numpy() if torch.is_tensor(a) else a)
@@ -459,7 +458,7 @@ def fit_pca(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D
         getattr(self, f'pca{i}_mean').copy_(mean); getattr(self, f'pca{i}').copy_(axes)
     return self
 
-# %% ../nbs/04_model.ipynb #23f53a89
+# %% ../nbs/04_model.ipynb #fa54e645
 @patch
 def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D array}, fmri T,P), read one run at a time
        ) -> RidgeModel:
