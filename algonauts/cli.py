@@ -222,7 +222,8 @@ def retrain_cli(argv=None):
         from algonauts import train as T
         runs = find_runs(a.checkpoint, **_paths(a))
         if len(runs) > 1: raise ConfigError(f"--checkpoint {a.checkpoint!r} names {len(runs)} runs; retrain one at a time")
-        return T.retrain(config_for_run(runs[0], a.params, a.features, a.overrides, _values(a, ('name',)), **_paths(a)), runs[0].name)
+        cfg = config_for_run(runs[0], a.params, a.features, a.overrides, _values(a, ('name',)), **_paths(a))
+        return T.retrain(cfg, runs[0].name, strict=True)  # --set of runtime keys (device, workers, logging) applies; others are an error
     return run_main(go, debug=a.debug)
 
 # %% ../nbs/09_cli.ipynb #897b91d5

@@ -6,12 +6,12 @@ Docs: https://algonauts-dev.github.io/algonauts/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #7b08ec0a
 from __future__ import annotations
-import contextlib, json, math, os, random, shutil, signal, subprocess, sys, time, hashlib, uuid
+import contextlib, copy, functools, json, math, os, random, shutil, signal, subprocess, sys, time, hashlib, uuid
 from pathlib import Path
 import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
-from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate
+from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate, valid_keys, set_key
 from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker
 from .model import build_model
 from .encoder import get_device, amp_dtype, _to, predict, open_run
@@ -20,12 +20,12 @@ from .extract import SPEC_FILE
 from . import metrics
 
 # %% auto #0
-__all__ = ['STOP_SIGNALS', 'RETRAIN_SPLITS', 'EpochSampler', 'lr_factor', 'CancelFit', 'Interrupted', 'Callback', 'Learner',
-           'worker_init', 'start_workers', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB', 'OptimCB', 'EMACB',
-           'LossLogCB', 'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB', 'WandbCB',
-           'run_id', 'git_commit', 'write_text', 'data_fingerprint', 'fingerprint_changes', 'check_fingerprint',
-           'stream_settings', 'remove_run', 'run_dir_for', 'prepare_run', 'seed_everything', 'WholeRuns', 'train',
-           'retrain', 'fit']
+__all__ = ['STOP_SIGNALS', 'RETRAIN_SPLITS', 'RUNTIME_KEYS', 'EpochSampler', 'lr_factor', 'CancelFit', 'Interrupted', 'Callback',
+           'Learner', 'worker_init', 'start_workers', 'rng_state', 'set_rng_state', 'atomic_save', 'DeviceCB',
+           'OptimCB', 'EMACB', 'LossLogCB', 'ValidationCB', 'EarlyStoppingCB', 'CheckpointCB', 'SignalCB', 'ProgressCB',
+           'WandbCB', 'run_id', 'git_commit', 'write_text', 'data_fingerprint', 'fingerprint_changes',
+           'check_fingerprint', 'stream_settings', 'remove_run', 'run_dir_for', 'prepare_run', 'seed_everything',
+           'WholeRuns', 'train', 'retrain_config', 'retrain', 'fit']
 
 # %% ../nbs/06_train.ipynb #797b9fe6
 class EpochSampler(torch.utils.data.Sampler):
@@ -494,11 +494,27 @@ def train(cfg, force:bool=False) -> dict:
 
 # %% ../nbs/06_train.ipynb #c4a1e012
 RETRAIN_SPLITS = ('full', 'train')  # train + validation (the final model), or the training split alone (a reproducibility check)
+RUNTIME_KEYS = ('logging', 'train.device', 'train.precision', 'train.compile', 'train.checkpoint_minutes', 'data.num_workers')  # how, not what, a run trains
 
-def retrain(cfg, checkpoint:str, split:str='full') -> dict:
+def _get(cfg, key): return functools.reduce(getattr, key.split('.'), cfg)
+
+def retrain_config(stored, given, strict:bool=False):
+    "The run's config `stored` with the runtime settings (`RUNTIME_KEYS`) of `given`; `strict`: any other difference is an error"
+    out, other = copy.deepcopy(stored), []
+    for k in valid_keys(stored):
+        if k.startswith('paths.'): continue  # `open_run` resolved them
+        if any(k == r or k.startswith(r + '.') for r in RUNTIME_KEYS): set_key(out, k, _get(given, k))
+        elif _get(given, k) != _get(stored, k): other.append(f'{k}: {_get(stored, k)!r} -> {_get(given, k)!r}')
+    if strict and other:
+        raise ConfigError(f"retraining follows the validated run's config; only {', '.join(RUNTIME_KEYS)} may change, "
+                          f"but the arguments change {'; '.join(other)}")
+    return out
+
+def retrain(cfg, checkpoint:str, split:str='full', strict:bool=False) -> dict:
     "Train run `checkpoint` again from its initial state on `split`, on the validated run's schedule, for its best number of epochs"
     if split not in RETRAIN_SPLITS: raise ConfigError(f"retrain split {split!r}: expected one of {RETRAIN_SPLITS}")
-    run_dir, cfg = open_run(cfg, checkpoint)
+    run_dir, stored = open_run(cfg, checkpoint)
+    cfg = retrain_config(stored, cfg, strict)  # runtime settings (device, workers, logging) from the caller
     _check_start(cfg)
     tr = _read_json(run_dir/'train_result.json')
     if tr is None: raise DataError(f"{run_dir}: train_result.json missing; run algonauts-train to the end first")
