@@ -10,7 +10,7 @@ import contextlib, copy, json, os, re, signal, statistics, sys, time, traceback
 from pathlib import Path
 import algonauts
 from . import config as C
-from .config import (Config, ConfigError, ENV_PATHS, FLAG_KEYS, config_parser, config_from_args, load_config,
+from .config import (Config, ConfigError, InputError, ENV_PATHS, FLAG_KEYS, config_parser, config_from_args, load_config,
                               parse_overrides, read_features_yaml, read_yaml, set_key, update_config)
 
 # %% auto #0
@@ -32,8 +32,8 @@ def raised_by_package(e:BaseException) -> bool:
 def _ours(e) -> bool: return type(e).__module__.split('.')[0] == 'algonauts'
 
 def is_bad_input(e:BaseException) -> bool:
-    "Can the user fix it? An `OSError` (a path, a full disk), or a `ValueError` of the package: its error classes or its checks"
-    return isinstance(e, OSError) or (isinstance(e, ValueError) and (_ours(e) or raised_by_package(e)))
+    "Can the user fix it? An `OSError` (a path, a full disk), an `InputError` (every error class of the package), or a `ValueError` raised by one of its checks"
+    return isinstance(e, (OSError, InputError)) or (isinstance(e, ValueError) and raised_by_package(e))
 
 def is_interrupted(e:BaseException) -> bool:
     "Ctrl-C or a stop signal (`KeyboardInterrupt`), or training's `Interrupted` (a checkpoint was saved)"

@@ -13,10 +13,10 @@ import yaml
 
 # %% auto #0
 __all__ = ['N_PARCELS', 'TR', 'SUBJECTS', 'MOVIES', 'OOD_MOVIES', 'ENV_PATHS', 'ENV_WANDB', 'MIN_FREE', 'WRITE_ERRORS', 'BOUNDS',
-           'WANDB_ALIASES', 'FLAG_KEYS', 'OLD_FEATURES_YAML', 'ConfigError', 'WriteError', 'safe_name', 'atomic',
-           'rule', 'allowed', 'check_value', 'Section', 'DataCfg', 'ModelCfg', 'LossCfg', 'TrainCfg', 'LoggingCfg',
-           'PathsCfg', 'Config', 'valid_keys', 'DuplicateKeyError', 'UniqueKeyLoader', 'load_yaml', 'set_key',
-           'check_streams', 'window_stride', 'validate', 'update_config', 'to_dict', 'to_yaml', 'from_yaml',
+           'WANDB_ALIASES', 'FLAG_KEYS', 'OLD_FEATURES_YAML', 'InputError', 'ConfigError', 'WriteError', 'safe_name',
+           'atomic', 'rule', 'allowed', 'check_value', 'Section', 'DataCfg', 'ModelCfg', 'LossCfg', 'TrainCfg',
+           'LoggingCfg', 'PathsCfg', 'Config', 'valid_keys', 'DuplicateKeyError', 'UniqueKeyLoader', 'load_yaml',
+           'set_key', 'check_streams', 'window_stride', 'validate', 'update_config', 'to_dict', 'to_yaml', 'from_yaml',
            'read_yaml', 'read_features_yaml', 'resolve_paths', 'resolve_env', 'checkpoint_root', 'parse_overrides',
            'load_config', 'find_features_yaml', 'config_parser', 'config_from_args', 'uncommented_keys']
 
@@ -32,10 +32,13 @@ ENV_WANDB = {'logging.wandb_mode': 'WANDB_MODE', 'logging.wandb_project': 'WANDB
              'logging.wandb_entity': 'WANDB_ENTITY'}  # W&B's own variables, used when no file or flag sets the key
 
 # %% ../nbs/00_config.ipynb #9b4527b8
-class ConfigError(ValueError):
+class InputError(ValueError):
+    "Bad input the user can fix (every command exits 2 with its message); the package's error classes derive from it"
+
+class ConfigError(InputError):
     "Bad configuration: unknown key, wrong type, value out of range, malformed file"
 
-class WriteError(ValueError):
+class WriteError(InputError):
     "A file could not be written; the message names the path and why (no space left, permission, not a folder)"
 
 # %% ../nbs/00_config.ipynb #6815f87b

@@ -10,7 +10,7 @@ import json, re, pickle
 from pathlib import Path
 import numpy as np
 from numpy.lib import format as npformat
-from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, atomic, window_stride
+from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, InputError, atomic, window_stride
 
 # %% auto #0
 __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'TRANSCRIPT_COLUMNS',
@@ -23,7 +23,7 @@ __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'O
            'split_sources', 'fit_stats', 'dataset']
 
 # %% ../nbs/01_data.ipynb #1fd86d1e
-class DataError(ValueError):
+class DataError(InputError):
     "Bad or missing input data; the message names the file and what was expected"
 
 SPACE = 'space-MNI152NLin2009cAsym_atlas-Schaefer18_parcel-1000Par7Net'

@@ -10,16 +10,16 @@ import argparse, re, sys, warnings, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, h5py
-from .config import N_PARCELS, SUBJECTS, atomic
+from .config import N_PARCELS, SUBJECTS, InputError, atomic
 from .data import DataError, TEST_SETS, OOD_RE, clip_kind, target_samples
 from .safeio import UnsafePickleError, load_npy_pickle, save_npy_pickle
 
 # %% auto #0
-__all__ = ['TRIM', 'GROUPS', 'ALL_RUNS', 'CONSTANT', 'TRUTH_KINDS', 'EXIT_BAD_INPUT', 'runs_r', 'pearson_r', 'trim_run',
-           'film_of', 'group_clips', 'SubmissionError', 'film_r', 'Score', 'ConstantColumnWarning', 'score',
-           'load_submission', 'validate_submission', 'write_submission', 'read_samples', 'truth_path', 'load_truth',
-           'truth_samples', 'noise_ceiling', 'repeat_ceiling', 'ceiling_from_repeat', 'split_sets', 'score_submission',
-           'format_scores', 'score_cli']
+__all__ = ['TRIM', 'GROUPS', 'ALL_RUNS', 'CONSTANT', 'TRUTH_KINDS', 'runs_r', 'pearson_r', 'trim_run', 'film_of', 'group_clips',
+           'SubmissionError', 'film_r', 'Score', 'ConstantColumnWarning', 'score', 'load_submission',
+           'validate_submission', 'write_submission', 'read_samples', 'truth_path', 'load_truth', 'truth_samples',
+           'noise_ceiling', 'repeat_ceiling', 'ceiling_from_repeat', 'split_sets', 'score_submission', 'format_scores',
+           'score_cli']
 
 # %% ../nbs/03_metrics.ipynb #481bd163
 def _f8(x) -> np.ndarray:
@@ -29,7 +29,7 @@ def _f8(x) -> np.ndarray:
 
 def _check_pair(p, t, name=''):
     if p.ndim != 2 or p.shape != t.shape or len(p) == 0:
-        raise ValueError(f"{name}prediction has shape {tuple(p.shape)} and truth {tuple(t.shape)}; expected equal (T, P) shapes, T > 0")
+        raise InputError(f"{name}prediction has shape {tuple(p.shape)} and truth {tuple(t.shape)}; expected equal (T, P) shapes, T > 0")
 
 def _arr(x): return x if isinstance(x, torch.Tensor) else np.asarray(x)
 
@@ -37,9 +37,9 @@ def _arr(x): return x if isinstance(x, torch.Tensor) else np.asarray(x)
 def _runs_r(preds:list, trues:list) -> tuple: # (P r, NaN where constant; P bool constant prediction; P bool constant truth)
     "Pearson r per column of the time-concatenated runs (each T_i,P), in two float64 passes"
     preds, trues = [_arr(p) for p in preds], [_arr(t) for t in trues]
-    if len(preds) != len(trues) or not preds: raise ValueError(f"expected equal, non-zero numbers of runs, got {len(preds)} and {len(trues)}")
+    if len(preds) != len(trues) or not preds: raise InputError(f"expected equal, non-zero numbers of runs, got {len(preds)} and {len(trues)}")
     for p, t in zip(preds, trues): _check_pair(p, t)
-    if len({p.shape[1] for p in preds}) > 1: raise ValueError(f"runs have different widths {sorted({p.shape[1] for p in preds})}")
+    if len({p.shape[1] for p in preds}) > 1: raise InputError(f"runs have different widths {sorted({p.shape[1] for p in preds})}")
     n = sum(len(p) for p in preds)
     mp, mt = (sum(_f8(x).sum(0) for x in xs) / n for xs in (preds, trues))  # P
     sxy = sxx = syy = 0.
@@ -78,8 +78,8 @@ def trim_run(x, # T,P run
              name:str='', # named in errors (subject/clip)
             ): # T-2*trim,P
     "Drop `trim` TRs at both ends of a run"
-    if trim < 0: raise ValueError(f"trim must be >= 0, got {trim}")
-    if 2 * trim >= len(x): raise ValueError(f"{name + ': ' if name else ''}a run of {len(x)} TRs is too short to trim {trim} TRs at both ends")
+    if trim < 0: raise InputError(f"trim must be >= 0, got {trim}")
+    if 2 * trim >= len(x): raise InputError(f"{name + ': ' if name else ''}a run of {len(x)} TRs is too short to trim {trim} TRs at both ends")
     return x[trim:len(x) - trim]
 
 # %% ../nbs/03_metrics.ipynb #f8544a59
@@ -95,13 +95,13 @@ def group_clips(clips, # clip names of one subject
                 group:str='film', # 'film' or 'none'
                ) -> dict: # {group: sorted clips}
     "A subject's clips by scoring group"
-    if group not in GROUPS: raise ValueError(f"group={group!r}: expected one of {GROUPS}")
+    if group not in GROUPS: raise InputError(f"group={group!r}: expected one of {GROUPS}")
     out = {}
     for c in sorted(clips): out.setdefault(film_of(c) if group == 'film' else ALL_RUNS, []).append(c)
     return dict(sorted(out.items()))
 
 # %% ../nbs/03_metrics.ipynb #1e362768
-class SubmissionError(ValueError):
+class SubmissionError(InputError):
     "A submission or prediction dict that does not match what is expected; the message names subject and clip"
 
 def _names(xs, k=5) -> str:
@@ -172,7 +172,7 @@ def score(pred:dict, # {subject: {clip: T,P}} predictions
           constant:str='zero', # a constant column counts as 'zero' (r = 0) or 'nan' (the server's NaN)
          ) -> Score:
     "The challenge's metric: per subject and group, r per parcel over the trimmed, concatenated runs, mean over parcels; mean over groups, then subjects"
-    if constant not in CONSTANT: raise ValueError(f"constant={constant!r}: expected one of {CONSTANT}")
+    if constant not in CONSTANT: raise InputError(f"constant={constant!r}: expected one of {CONSTANT}")
     _check_keys(pred, truth, 'subjects')
     per_film, per_parcel, notes = {}, {}, []
     for s in sorted(truth):
@@ -325,7 +325,7 @@ def ceiling_from_repeat(repeat_r, # P repeat reliability r between two single re
                         n_runs:int=1, # recordings averaged in the target: 1 -> √r, 2 -> √(2r/(1+r))
                        ) -> np.ndarray: # P float64; 0 where r <= 0
     "Noise ceiling (r of the true signal with the target) of a target that averages `n_runs` recordings"
-    if n_runs < 1: raise ValueError(f"n_runs must be >= 1, got {n_runs}")
+    if n_runs < 1: raise InputError(f"n_runs must be >= 1, got {n_runs}")
     r = np.clip(np.asarray(repeat_r, 'f8'), 0, None)
     return np.sqrt(n_runs * r / (1 + (n_runs - 1) * r))
 
@@ -351,7 +351,7 @@ def score_submission(path, # submission .zip or .npy
                      group:str='film', # 'film' (the challenge) or 'none'
                     ) -> dict: # {test_set: {'score': Score, 'ceiling': Score}}
     "Check and score a submission file against the ground truth of the test set(s) it holds, as the challenge server does"
-    if group not in GROUPS: raise ValueError(f"group={group!r}: expected one of {GROUPS}")
+    if group not in GROUPS: raise InputError(f"group={group!r}: expected one of {GROUPS}")
     out = {}
     for ts, sub in split_sets(load_submission(path)).items():
         truth = load_truth(truth_dir, ts)
@@ -375,8 +375,6 @@ def format_scores(results:dict, # from `score_submission`
     return '\n'.join(lines)
 
 # %% ../nbs/03_metrics.ipynb #825c87aa
-EXIT_BAD_INPUT = 2  # exit code of every command for bad input (as algonauts.cli)
-
 def score_cli(argv=None, # arguments (default: sys.argv[1:])
              ) -> int: # exit code
     "algonauts-score SUBMISSION --truth DIR [--trim 5] [--group film|none]"
@@ -385,11 +383,6 @@ def score_cli(argv=None, # arguments (default: sys.argv[1:])
     p.add_argument('--truth', required=True, help='ground-truth folder holding s7.h5 and/or ood.h5')
     p.add_argument('--trim', type=int, default=TRIM, help=f'TRs dropped at both ends of each run (the challenge: {TRIM}; 0 scores whole runs)')
     p.add_argument('--group', choices=GROUPS, default='film', help="film: OOD films scored apart and averaged, as the challenge; none: all runs of a subject as one series")
-    p.add_argument('--debug', action='store_true', help='show the traceback of an error')
-    a = p.parse_args(argv)
-    try: results = score_submission(a.submission, a.truth, a.trim, a.group)
-    except (ValueError, OSError) as e:
-        if a.debug: raise
-        print(f"error: {e}", file=sys.stderr); return EXIT_BAD_INPUT
-    print(format_scores(results))
-    return 0
+    from algonauts.cli import run_main, add_debug  # the one way every command ends (cli imports the library lazily: no cycle)
+    a = add_debug(p).parse_args(argv)
+    return run_main(lambda: print(format_scores(score_submission(a.submission, a.truth, a.trim, a.group))), debug=a.debug)

@@ -10,12 +10,13 @@ import io, os, pickle
 from contextlib import contextmanager
 import numpy as np
 from numpy.lib import format as npformat
+from .config import InputError
 
 # %% auto #0
 __all__ = ['NP1_NAMES', 'SAFE_GLOBALS', 'PLAIN_KINDS', 'UnsafePickleError', 'check_plain', 'load_npy_pickle', 'save_npy_pickle']
 
 # %% ../nbs/00b_safeio.ipynb #c64fd05c
-class UnsafePickleError(ValueError):
+class UnsafePickleError(InputError):
     "A pickled file that asks for more than plain data (dicts, lists, strings, numbers, numeric arrays); nothing of it was run"
 
 _RECONSTRUCT = np.zeros(0).__reduce__()[0]  # numpy(._)core.multiarray._reconstruct: rebuilds an array
@@ -72,7 +73,7 @@ def _header(f, what:str) -> tuple:
     "(shape, fortran_order, dtype) from the .npy header of `f`"
     version = npformat.read_magic(f)
     read = {(1, 0): npformat.read_array_header_1_0, (2, 0): npformat.read_array_header_2_0}.get(version)
-    if read is None: raise ValueError(f"{what}: .npy format version {version[0]}.{version[1]} is not supported (expected 1.0 or 2.0)")
+    if read is None: raise InputError(f"{what}: .npy format version {version[0]}.{version[1]} is not supported (expected 1.0 or 2.0)")
     return read(f)
 
 def _load(f, what:str) -> object:
@@ -82,7 +83,7 @@ def _load(f, what:str) -> object:
         f.seek(start); return npformat.read_array(f, allow_pickle=False)
     if dtype != object or shape != (): raise UnsafePickleError(f"{what}: a pickled array of shape {shape} and dtype {dtype}; expected one pickled object (np.save of a dict)")
     box = _SafeUnpickler(f, what).load()
-    if type(box) is not np.ndarray or box.shape != () or box.dtype != object: raise ValueError(f"{what}: the pickle holds {type(box).__name__}; expected the 0-d object array that np.save writes")
+    if type(box) is not np.ndarray or box.shape != () or box.dtype != object: raise InputError(f"{what}: the pickle holds {type(box).__name__}; expected the 0-d object array that np.save writes")
     return box.item()
 
 # %% ../nbs/00b_safeio.ipynb #9f2ccc85
@@ -93,10 +94,10 @@ def load_npy_pickle(src, # .npy path, its bytes, or a binary file object
     try:
         with _binary(src) as f: return check_plain(_load(f, what), what)
     except UnsafePickleError: raise
-    except OSError as e: raise ValueError(f"{what}: cannot read ({e.strerror or e})") from None
+    except OSError as e: raise InputError(f"{what}: cannot read ({e.strerror or e})") from None
     except Exception as e:  # a truncated or corrupt file: anything the unpickler or the header parser raises
         if str(e).startswith(f'{what}: '): raise
-        raise ValueError(f"{what}: unreadable .npy file ({type(e).__name__}: {e})") from None
+        raise InputError(f"{what}: unreadable .npy file ({type(e).__name__}: {e})") from None
 
 # %% ../nbs/00b_safeio.ipynb #9300c0c6
 class _NumPy1Pickler(pickle._Pickler):
