@@ -5,7 +5,7 @@ figures are rendered as small PNGs. After it, `nbdev-clean` strips metadata but 
 """
 import argparse, os, re, sys, time
 from pathlib import Path
-from execnb.nbio import read_nb, write_nb
+from execnb.shell import read_nb, write_nb
 from execnb.shell import CaptureShell
 
 ROOT = Path(__file__).resolve().parents[1]
