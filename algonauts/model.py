@@ -263,7 +263,7 @@ def forward(self:TConvModel, feats:dict, # {stream: B,T,D_stream}
     x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # B,T,C
     return self.heads(self.drop(F.gelu(x)), subject)  # B,T,P
 
-# %% ../nbs/04_model.ipynb #4551cc15
+# %% ../nbs/04_model.ipynb #a5290e33
 def lagged(x, # ...,T,F
            window:int, # W TRs per design row
            delay:int, # HRF delay in TRs
@@ -273,7 +273,7 @@ def lagged(x, # ...,T,F
     idx = torch.arange(T, device=dev)[:, None] - delay - window + 1 + torch.arange(window, device=dev)  # T,W
     return x[..., idx.clamp(0, T - 1), :].flatten(-2)
 
-# %% ../nbs/04_model.ipynb #5eff54f9
+# %% ../nbs/04_model.ipynb #325771b9
 class LagGram:
     "Running `XᵀX` of the lagged designs `lagged(z, window, delay)` of runs added one at a time"
     def __init__(self, window:int, delay:int): self.w, self.d, self.S, self.heads, self.tails = window, delay, None, [], []
@@ -283,7 +283,7 @@ class LagGram:
         p = z[(torch.arange(L, device=z.device) - self.d - W + 1).clamp(0, T - 1)]  # L,K: block w of design row t is p[t+w]
         if self.S is None: self.S = z.new_zeros(W, K, K)  # W,K,K: S[k] sums p[u] p[u+k]ᵀ over u
         for k in range(W): self.S[k].addmm_(p[:L - k].T, p[k:])
-        self.heads.append(p[:W - 1]); self.tails.append(p[T:])  # W-1,K each: the rows some blocks leave out
+        self.heads.append(p[:W - 1].clone()); self.tails.append(p[T:].clone())  # W-1,K each: the rows some blocks leave out (copies: a view would keep all of p)
         return self
 
     def value(self) -> torch.Tensor: # W*K,W*K
@@ -296,7 +296,7 @@ class LagGram:
                 G[a, :, a + k], G[a + k, :, a] = b, b.T
         return G.reshape(W * K, W * K)
 
-# %% ../nbs/04_model.ipynb #6fb00e96
+# %% ../nbs/04_model.ipynb #fba1fd6a
 class Moments:
     "Streaming count, mean and covariance of rows: each chunk's products in its own precision, summed in float64"
     def __init__(self): self.n, self.shift = 0, None
@@ -320,7 +320,7 @@ def pca(m:Moments, # rows seen so far
     var, vec = torch.from_numpy(var[::-1].copy()).clamp(min=0).to(c.device), torch.from_numpy(vec[:, ::-1].copy()).to(c.device)
     return m.mean, vec * vec.gather(0, vec.abs().argmax(0, keepdim=True)).sign(), var
 
-# %% ../nbs/04_model.ipynb #c0ed1ed8
+# %% ../nbs/04_model.ipynb #0386cbe4
 def ridge_gcv(C, # F,F centred XᵀX
               Cxy, # F,P centred XᵀY
               Cyy, # P centred Σy²
@@ -337,7 +337,7 @@ def ridge_gcv(C, # F,F centred XᵀX
     best = gcv.argmin(0)  # P: the first of equally good penalties
     return V @ (R * inv[best].T), al[best], gcv
 
-# %% ../nbs/04_model.ipynb #cbccff73
+# %% ../nbs/04_model.ipynb #a53f2388
 class RidgeSums:
     "Float64 sums over one subject's runs for a ridge on standardised, lagged scores"
     def __init__(self, window:int, delay:int):
@@ -361,7 +361,7 @@ def add(self:RidgeSums, z, # T,K scores
         self.absent[key] = (n + len(z), xs + new['x'], ys + new['y'])
     return self
 
-# %% ../nbs/04_model.ipynb #5ae189c9
+# %% ../nbs/04_model.ipynb #d972b740
 @patch
 def solve(self:RidgeSums, alphas, # A penalties
          ) -> dict: # mean K, std K, weight W*K,P, bias P, alpha P (float64)
@@ -380,7 +380,7 @@ def solve(self:RidgeSums, alphas, # A penalties
     xm = (x / n - dm.repeat(W)) / sd  # W*K: mean of the standardised design
     return dict(mean=self.cz + dm, std=std, weight=w, bias=self.cy + S['y'] / n - xm @ w, alpha=alpha)
 
-# %% ../nbs/04_model.ipynb #86c87ada
+# %% ../nbs/04_model.ipynb #3f4b0dfe
 class RidgeModel(nn.Module):
     "Development-kit baseline: per stream PCA, then per subject and parcel a ridge on a window of standardised, HRF-delayed scores"
     def __init__(self, cfg:Config):
@@ -397,7 +397,7 @@ class RidgeModel(nn.Module):
             self.register_buffer(name, torch.full(shape, fill))  # N,K; N,K; N,W*K,P; N,P; N,P
         self.register_buffer('fitted', torch.zeros(n, dtype=torch.bool))  # N
 
-# %% ../nbs/04_model.ipynb #a4b3c676
+# %% ../nbs/04_model.ipynb #a6464ba5
 @patch
 def scores(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
           ) -> torch.Tensor: # B,T,K float32
@@ -430,7 +430,7 @@ def forward(self:RidgeModel, feats:dict, subject, mask=None, present=None) -> to
         for s in subject.unique(): i = subject == s; out[i] = x[i] @ self.weight[s] + self.bias[s]
     return out.to(out_dev)
 
-# %% ../nbs/04_model.ipynb #5917b450
+# %% ../nbs/04_model.ipynb #fe66e1a4
 def _digest(a) -> tuple:
     "Fingerprint of an array: shape, dtype and a hash of its bytes"
     a = np.ascontiguousarray(a.detach().cpu().numpy() if torch.is_tensor(a) else a)
@@ -458,7 +458,7 @@ def fit_pca(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D
         getattr(self, f'pca{i}_mean').copy_(mean); getattr(self, f'pca{i}').copy_(axes)
     return self
 
-# %% ../nbs/04_model.ipynb #fa54e645
+# %% ../nbs/04_model.ipynb #d1256593
 @patch
 def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D array}, fmri T,P), read one run at a time
        ) -> RidgeModel:
