@@ -19,14 +19,15 @@ from .atlas import load_atlas, NETWORK_NAMES, network_of, parcel_to_surface
 from .data import DataError, fmri_path, parse_key, split_sources
 from .encoder import Encoder, open_run
 from . import metrics
+from .metrics import TRIM, ceiling_from_repeat
 
 # %% auto #0
 __all__ = ['DPI', 'MAP_VIEWS', 'NETWORK_COLORS', 'REPEATED_FILMS', 'N_SHIFTS', 'MIN_SHIFT', 'ALPHA', 'REPORT_CSS',
            'plot_parcel_map', 'network_table', 'plot_network_bars', 'plot_subject_scores', 'pick_parcels',
            'parcel_name', 'plot_timeseries', 'read_history', 'plot_training_curves', 'repeated_runs',
-           'noise_ceiling_from_repeats', 'ceiling_from_repeat', 'ceiling_formula', 'ceiling_ratio', 'circular_xcov',
-           'random_shifts', 'shift_null', 'shift_pvalues', 'fdr_bh', 'Significance', 'significance',
-           'diagnostic_figures', 'report_html', 'log_wandb', 'report_tables', 'diagnose']
+           'noise_ceiling_from_repeats', 'ceiling_formula', 'ceiling_ratio', 'circular_xcov', 'random_shifts',
+           'shift_null', 'shift_pvalues', 'fdr_bh', 'Significance', 'significance', 'diagnostic_figures', 'report_html',
+           'log_wandb', 'report_tables', 'diagnose']
 
 # %% ../nbs/08_diagnostics.ipynb #35dfc07c
 DPI = 90  # resolution of saved figures: small PNGs, readable text
@@ -236,14 +237,6 @@ def noise_ceiling_from_repeats(data_dir, # fMRI root (DATA_DIR)
         out[s] = metrics.repeat_ceiling(a, b)
     return out
 
-def ceiling_from_repeat(repeat_r, # P r between two recordings of the same stimulus
-                        n_runs:int=1, # recordings averaged into the target the model is scored against
-                       ) -> np.ndarray: # P: √r for one run, √(2r/(1+r)) for the average of two; 0 where r <= 0
-    "The r a perfect model of the signal reaches against one recording or the average of `n_runs`"
-    if n_runs < 1: raise ValueError(f"n_runs must be >= 1, got {n_runs}")
-    r = np.clip(np.asarray(repeat_r, float), 0, None)
-    return np.sqrt(n_runs * r / (1 + (n_runs - 1) * r))
-
 def ceiling_formula(n_runs:int=1) -> str:
     "How `ceiling_from_repeat` turns the repeat r into a ceiling, for titles and notes"
     return '√(repeat r)' if n_runs == 1 else f'√({n_runs}r/(1+{n_runs - 1}r)) of the repeat r' if n_runs > 2 else '√(2r/(1+r)) of the repeat r'
@@ -328,16 +321,18 @@ class Significance:
 
 def significance(pred:dict, # {subject: {clip: T,P}} predictions
                  truth:dict, # {subject: {clip: T,P}} recordings
-                 trim:int=5, # TRs dropped at both ends of each run, as in the metric
-                 n_shifts:int=N_SHIFTS, min_shift:int=MIN_SHIFT, seed:int=0) -> Significance:
+                 trim:int=TRIM, # TRs dropped at both ends of each run, as in the metric
+                 n_shifts:int=N_SHIFTS, min_shift:int=MIN_SHIFT, seed:int=0,
+                 group:str='film', # scoring groups, as `metrics.score`: r per group (OOD film), then the mean over groups
+                ) -> Significance:
     "p- and q-values of each parcel's r per subject and of the mean over subjects"
     subs, rs, nulls = sorted(truth), {}, {}
     for i, s in enumerate(subs):
         if s not in pred or set(pred[s]) != set(truth[s]):
             raise ValueError(f"{s}: predicted clips {sorted(pred.get(s, {}))} differ from recorded clips {sorted(truth[s])}")
-        clips = sorted(truth[s])
-        rs[s], nulls[s] = shift_null([metrics.trim_run(pred[s][c], trim) for c in clips], [metrics.trim_run(truth[s][c], trim) for c in clips],
-                                     n_shifts, min_shift, [seed, i])
+        per = [shift_null([metrics.trim_run(pred[s][c], trim) for c in cs], [metrics.trim_run(truth[s][c], trim) for c in cs],
+                          n_shifts, min_shift, [seed, i, j]) for j, cs in enumerate(metrics.group_clips(truth[s], group).values())]
+        rs[s], nulls[s] = np.mean([r for r, _ in per], 0), np.mean([n for _, n in per], 0)  # P; N,P: draws of the groups averaged
     ps = {s: shift_pvalues(rs[s], nulls[s]) for s in subs}
     r = np.mean([rs[s] for s in subs], 0); p = shift_pvalues(r, np.mean([nulls[s] for s in subs], 0))
     return Significance(r, p, fdr_bh(p), rs, ps, {s: fdr_bh(v) for s, v in ps.items()}, n_shifts, min_shift)
