@@ -72,7 +72,7 @@ def unique_contribution(value, streams) -> np.ndarray: # S,...
     full = value(tuple(streams))
     return np.stack(np.broadcast_arrays(*[full - value(tuple(s for s in streams if s != st)) for st in streams]))
 
-# %% ../nbs/08a_explain.ipynb #ad8479da
+# %% ../nbs/08a_explain.ipynb #fb544f1b
 FULL = 'all streams'  # column of the r with every stream in the tables
 
 @dataclass
@@ -88,7 +88,7 @@ class Attribution:
     exact: bool  # every coalition evaluated (else sampled orders)
     n_permutations: int = 0  # sampled orders (0: exact)
     target: str = 'recorded'  # 'recorded' (r with recordings) or 'prediction' (r with the all-stream prediction)
-    trim: int = 5  # TRs dropped at both ends of each run in r
+    trim: int = metrics.TRIM  # TRs dropped at both ends of each run in r
 
     def mean(self, what:str='shapley') -> np.ndarray: # S,P ('shapley', 'unique') or P ('full')
         "Mean over subjects"
@@ -100,7 +100,7 @@ class Attribution:
         d = {st: network_table(m[i])['mean'] for i, st in enumerate(self.streams)}
         return pd.DataFrame({**d, FULL: network_table(self.mean('full'))['mean']}).rename_axis('network')
 
-# %% ../nbs/08a_explain.ipynb #2ffc0e3b
+# %% ../nbs/08a_explain.ipynb #cb8316d8
 def _score_parcels(pred:dict, target:dict, subjects:list, trim:int) -> np.ndarray: # N,P
     with warnings.catch_warnings():  # a parcel that no stream of the coalition reaches is predicted constant: r = 0 is its value
         warnings.filterwarnings('ignore', 'constant columns', getattr(metrics, 'ConstantColumnWarning', UserWarning))
@@ -110,7 +110,7 @@ def _score_parcels(pred:dict, target:dict, subjects:list, trim:int) -> np.ndarra
 def attribute(predict_fn, # absent streams (tuple) -> {subject: {clip: T,P}}
               truth, # {subject: {clip: T,P}} recordings; None: the all-stream prediction is the target
               streams, # S stream names
-              trim:int=5, # TRs dropped at both ends of each run, as in the metric
+              trim:int=metrics.TRIM, # TRs dropped at both ends of each run, as in the metric
               max_exact:int=MAX_EXACT, # exact up to this many streams, sampled orders beyond
               n_permutations:int=N_PERMUTATIONS, seed:int=0, # sampled orders and their seed
               full:dict=None, # predict_fn(()) when already computed
