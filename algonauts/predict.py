@@ -331,16 +331,16 @@ def _check_out(out:Path, movie:Path, run_dirs:list, force:bool):
         raise ConfigError(f"{out}: holds predictions of {old.get('movie')} by {old.get('runs')}; choose another --out, or --force to replace them")
     return writable_dir(out, '--out')
 
-# %% ../nbs/12_predict.ipynb #d5b20054
-def _transcribe_to(out:Path, movie:Path, model:str, n:int, tr:float, device) -> Path:
-    "OUT/transcript.tsv of the movie by `model` (reused when made from the same movie file and model)"
+# %% ../nbs/12_predict.ipynb #89d5e985
+def _transcribe_to(out:Path, movie:Path, model:str, n:int, tr:float, device, language:str=None) -> Path:
+    "OUT/transcript.tsv of the movie by `model` (reused when made from the same movie file, model and language)"
     path, mark = out/TRANSCRIPT, out/'.transcript.json'
-    ident = dict(movie=_stamp(movie), model=model, rows=n, tr=tr)
+    ident = dict(movie=_stamp(movie), model=model, language=language, rows=n, tr=tr)
     try: same = path.is_file() and json.loads(mark.read_text()) == ident
     except (ValueError, OSError): same = False
     if same: return path
     from algonauts.simulate import write_transcript
-    write_transcript(path, words_to_rows(transcribe(movie, model, device), n, tr))
+    write_transcript(path, words_to_rows(transcribe(movie, model, device, language), n, tr))
     with atomic(mark) as tmp: tmp.write_text(json.dumps(ident))
     return path
 
@@ -366,6 +366,7 @@ def predict_movie(movie, # movie file (any container FFmpeg reads)
                   device='auto', cfg=None, weights='auto', # device; config giving CHECKPOINT_DIR; 'final', 'best' or 'auto'
                   frames:int=FRAMES, # frames of the surface movie (0: none)
                   force:bool=False, # replace predictions of another movie or other runs in `out_dir`
+                  language:str=None, # language of the speech for `transcribe_with` ('en', 'fr', ...; None: detected)
                   src:str='--extract-config') -> dict: # the summary written to OUT/predict.json
     "Predict the response of every subject and the population to a movie; write predictions.h5 and figures"
     t0, movie, out = time.time(), Path(movie), Path(out_dir)
@@ -378,7 +379,7 @@ def predict_movie(movie, # movie file (any container FFmpeg reads)
     need_extras([s.kind for s, _, _ in settings.values()] + (['text'] if transcribe_with else []))
     tr = next(iter(settings.values()))[1]
     _check_out(out, movie, enc.run_dirs, force)
-    if transcribe_with: transcript = _transcribe_to(out, movie, transcribe_with, movie_rows(info, 'text', tr), tr, device)
+    if transcribe_with: transcript = _transcribe_to(out, movie, transcribe_with, movie_rows(info, 'text', tr), tr, device, language)
     t1 = time.time()
     feats, zero = movie_features(movie, settings, enc.input_dims, out/'features', transcript, device)
     t2 = time.time()
@@ -387,9 +388,11 @@ def predict_movie(movie, # movie file (any container FFmpeg reads)
     attrs = dict(TR=tr, streams=list(settings), zero_streams=list(zero), runs=[d.name for d in enc.run_dirs], weights=list(enc.weights),
                  movie=str(movie), transcript=str(transcript or ''))
     write_predictions(out/PREDICTIONS, preds, **attrs)
+    with atomic(out/f'{movie.stem}.npz') as tmp, open(tmp, 'wb') as f: np.savez(f, **feats)  # for algonauts-explain --split
     files = _figures(out, preds['average'], tr, movie.name, frames)
     summary = dict(movie=str(movie.resolve()), runs=[str(d.resolve()) for d in enc.run_dirs], **{k: v for k, v in attrs.items() if k not in ('movie', 'runs')},
                    n_tr=len(preds['average']), subjects=[k for k in preds if k != 'average'], predictions=str(out/PREDICTIONS), figures=files,
+                   features=str(out/f'{movie.stem}.npz'),
                    seconds=dict(extract=round(t2 - t1, 2), predict=round(t3 - t2, 2), figures=round(time.time() - t3, 2), total=round(time.time() - t0, 2)))
     with atomic(out/SUMMARY) as tmp: tmp.write_text(json.dumps(summary, indent=1))
     return summary
@@ -401,10 +404,11 @@ def predict_cli(argv=None, env=None) -> int: # exit status
                                 'with trained runs: extracts the streams they were trained on, writes predictions.h5 and figures')
     p.add_argument('movie', help='movie file (any container FFmpeg reads)')
     p.add_argument('--checkpoint', nargs='+', required=True, help='run id(s) in CHECKPOINT_DIR (globs, seed ranges PREFIX-sA-B) or run folders; several: an ensemble')
-    p.add_argument('--out', required=True, help='output folder: predictions.h5, response_map.png, networks.png, response.mp4, predict.json, features/ (cache)')
+    p.add_argument('--out', required=True, help='output folder: predictions.h5, response_map.png, networks.png, response.mp4, predict.json, MOVIE.npz (features), features/ (cache)')
     p.add_argument('--transcript', default=None, help=f'official-layout transcript TSV of the movie (columns {", ".join(TRANSCRIPT_COLUMNS)})')
     p.add_argument('--transcribe', action='store_true', help='transcribe the movie with a Whisper model into OUT/transcript.tsv (official layout)')
     p.add_argument('--whisper', default=WHISPER, help=f'Whisper model of --transcribe: hub id or local folder (default {WHISPER})')
+    p.add_argument('--language', default=None, help="language of the speech for --transcribe ('en', 'fr', ...; default: detected)")
     p.add_argument('--extract-config', '--extract_config', dest='extract_config', default=None,
                    help='extraction config (YAML, as configs/extract.yaml) of streams the run has no settings record of')
     p.add_argument('--device', default='auto', help='auto (cuda when present), cpu, cuda, cuda:1 ...')
@@ -420,5 +424,5 @@ def predict_cli(argv=None, env=None) -> int: # exit status
         cfg = load_config(env=os.environ if env is None else env, outputs_dir=a.outputs_dir, checkpoint_dir=a.checkpoint_dir)
         ecfg = extract_config(read_yaml(a.extract_config), a.extract_config) if a.extract_config else None
         return predict_movie(a.movie, a.checkpoint, a.out, a.transcript, a.whisper if a.transcribe else None, ecfg, a.device, cfg,
-                             a.weights, a.frames, a.force, f'--extract-config {a.extract_config}')
+                             a.weights, a.frames, a.force, a.language, f'--extract-config {a.extract_config}')
     return run_main(go, debug=a.debug)
