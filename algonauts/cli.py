@@ -15,10 +15,11 @@ from .config import (Config, ConfigError, InputError, ENV_PATHS, FLAG_KEYS, conf
 
 # %% auto #0
 __all__ = ['EXIT_OK', 'EXIT_BUG', 'EXIT_BAD_INPUT', 'EXIT_INTERRUPTED', 'PACKAGE_DIR', 'STOP_SIGNALS', 'SMOKE_OVERRIDES',
-           'raised_by_package', 'is_bad_input', 'is_interrupted', 'error_message', 'stop_on_signals', 'end', 'run_main',
-           'add_debug', 'find_runs', 'config_for_run', 'parse_seeds', 'fit_one', 'fit_seeds', 'format_seeds',
-           'with_report', 'train_cli', 'fit_cli', 'retrain_cli', 'submit_cli', 'diagnose_cli', 'sim_features',
-           'smoke_world', 'demo', 'format_demo', 'demo_cli']
+           'INSILICO_STREAMS', 'TRAINING_CLIPS', 'raised_by_package', 'is_bad_input', 'is_interrupted', 'error_message',
+           'stop_on_signals', 'end', 'run_main', 'add_debug', 'find_runs', 'config_for_run', 'parse_seeds', 'fit_one',
+           'fit_seeds', 'format_seeds', 'with_report', 'train_cli', 'fit_cli', 'retrain_cli', 'submit_cli',
+           'diagnose_cli', 'sim_features', 'smoke_world', 'demo', 'insilico_demo', 'format_insilico', 'format_demo',
+           'demo_cli']
 
 # %% ../nbs/09_cli.ipynb #cdb80d3b
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3
@@ -275,50 +276,110 @@ def _sim_ready(out, size, seed) -> bool:
     d = json.loads(p.read_text()) if p.exists() else {}
     return d.get('complete') is True and d.get('size') == size and d.get('seed') == seed
 
-def demo(out='data/sim', size='small', seed=0, params='configs/small.yaml', outputs_dir='outputs', models=('ridge', 'fmri')) -> list:
-    "Simulate, fit, submit and score; returns one row per model"
-    from algonauts import train as T, metrics
+def _scores(paths:dict, truth) -> dict:
+    "S7 and OOD scores (the challenge's rules) of submission archives, with the noise ceilings and the archives"
+    from algonauts import metrics
+    row = {}
+    for s, p in paths.items():
+        row[s] = metrics.score(metrics.load_submission(p), metrics.load_truth(truth, s)).score
+        row[f'{s}_ceiling'], row[f'{s}_zip'] = metrics.noise_ceiling(truth, s).score, p
+    return row
+
+def demo(out='data/sim', size='small', seed=0, params='configs/small.yaml', outputs_dir='outputs', models=('ridge', 'fmri'),
+         seeds:int=3, # seeds of the fmri model: ensembles of 3 and 5 are scored when there are that many
+         insilico:bool=True, # end with an explain report of the fmri run and a predicted synthetic movie
+        ) -> list:
+    "Simulate, fit, submit and score (single runs and seed ensembles); explain the fmri run; predict a movie. One row per model"
+    from algonauts import train as T
     from algonauts.simulate import simulate
     from algonauts.submit import submit
     from algonauts.diagnostics import diagnose
     t0 = time.time(); out = Path(out)
     if not _sim_ready(out, size, seed): simulate(out, size, seed)
-    rows = []
+    rows, truth = [], out/'ground_truth'
     for kind in models:
-        cfg = load_config(params, sim_features(out), values={'model.kind': kind}, data_dir=out/'fmri',
-                          features_dir=out/'features', outputs_dir=outputs_dir)
-        t = time.time(); res = T.fit(cfg)
-        paths = submit(cfg, [res['run_id']], res['run_id'], force=True)
-        row = dict(model=kind, run=res['run_id'], val=res['best_score'], epochs=res['best_epoch'], fit_s=round(time.time() - t, 1),
-                   report=str(diagnose(cfg, res['run_id'])))
-        for s, p in paths.items():
-            r = metrics.score(metrics.load_submission(p), metrics.load_truth(out/'ground_truth', s))
-            row[s], row[f'{s}_ceiling'] = r.score, metrics.noise_ceiling(out/'ground_truth', s).score
-            row[f'{s}_zip'] = p
-        rows.append(row)
+        runs = []
+        for s in range(seeds if kind == 'fmri' else 1):
+            cfg = load_config(params, sim_features(out), values={'model.kind': kind, 'train.seed': s}, data_dir=out/'fmri',
+                              features_dir=out/'features', outputs_dir=outputs_dir)
+            t = time.time(); res = T.fit(cfg); runs.append(res['run_id'])
+            if s: continue  # further seeds: only in the ensembles
+            paths = submit(cfg, [res['run_id']], res['run_id'], force=True)
+            rows.append(dict(model=kind, run=res['run_id'], val=res['best_score'], fit_s=round(time.time() - t, 1),
+                             report=str(diagnose(cfg, res['run_id'])), **_scores(paths, truth)))
+        for n in (k for k in (3, 5) if k <= len(runs)):
+            for w in ('equal', 'parcel'):
+                name = f'{runs[0]}-x{n}-{w}'
+                rows.append(dict(model=f'{kind} x{n} {w}', run=name, val=None, fit_s=None,
+                                 **_scores(submit(cfg, runs[:n], name, weighting=w, force=True), truth)))
     print(format_demo(rows, time.time() - t0))
+    if insilico and 'fmri' in models: print(format_insilico(insilico_demo(out, outputs_dir, params, next(r['run'] for r in rows if r['model'] == 'fmri'))))
     return rows
+
+
+# %% ../nbs/09_cli.ipynb #01a500bf
+INSILICO_STREAMS = {'video_classic': {'kind': 'video_classic'}, 'audio_classic': {'kind': 'audio_classic'}}  # weight-free: no download
+TRAINING_CLIPS = '^(s0[1-6]e|bourne|figures|life|wolf)'  # clips of the training and validation splits
+
+def insilico_demo(sim, outputs_dir, params, fmri_run:str) -> dict:
+    "Explain `fmri_run` on the validation runs; train an fmri run on features extracted from movies; predict a synthetic movie"
+    import math
+    from algonauts import train as T
+    from algonauts.simulate import simulate
+    from algonauts.extract import extract, extract_config, synthetic_movie
+    from algonauts.predict import sim_movies, predict_movie
+    from algonauts.explain import explain
+    t0, work = time.time(), Path(outputs_dir)/'insilico'
+    cfg = load_config(params, sim_features(sim), values={'model.kind': 'fmri'}, data_dir=Path(sim)/'fmri',
+                      features_dir=Path(sim)/'features', outputs_dir=outputs_dir)
+    att, report = explain(cfg, fmri_run, 'val')
+    t1 = time.time(); world = work/'sim'
+    if not _sim_ready(world, 'tiny', 0): simulate(world, 'tiny', 0, progress=False)
+    sim_movies(world, pattern=TRAINING_CLIPS)
+    extract(extract_config({'streams': INSILICO_STREAMS}), world/'stimuli', work/'features', pattern=TRAINING_CLIPS, device='cpu', progress=False)
+    mcfg = load_config(params, work/'features'/'features.yaml', values={'model.kind': 'fmri', 'logging.run_name': 'movie-fmri'},
+                       data_dir=world/'fmri', features_dir=work/'features', outputs_dir=outputs_dir)
+    T.train(mcfg)
+    movie = work/'experiment.mkv'
+    if not movie.exists():  # 30 s of changing brightness, then 30 s of changing loudness
+        synthetic_movie(movie, 60, light=lambda s: math.sin(2 * math.pi * s / 12) if s < 30 else 0.,
+                        sound=lambda s: 0.5 if s < 30 else (1 + math.sin(2 * math.pi * s / 12)) / 2)
+    pred = predict_movie(movie, 'movie-fmri', work/'prediction', cfg=mcfg, device='cpu', force=True)
+    return dict(explain=str(report), explain_s=round(t1 - t0, 1), network_table=att.network_table(), predict=pred,
+                train_predict_s=round(time.time() - t1, 1))
+
+def format_insilico(d:dict) -> str:
+    t = d['network_table']
+    return '\n'.join([f"explain ({d['explain_s']} s): {d['explain']}", 'Shapley value of each stream to validation r, per network:',
+                      t.round(4).to_string(),
+                      f"predicted movie ({d['train_predict_s']} s with the movie run's training): {d['predict']['predictions']}",
+                      *[f"  {k}: {v}" for k, v in d['predict']['figures'].items()]])
+
 
 # %% ../nbs/09_cli.ipynb #5d7aebd9
 def format_demo(rows, secs) -> str:
-    lines = [f"{'model':<6} {'val r':>7} {'S7 r':>7} {'S7/ceil':>8} {'OOD r':>7} {'OOD/ceil':>9} {'fit s':>7}"]
+    f = lambda x, fmt: format(x, fmt) if x is not None else f"{'-':>{fmt.split('.')[0]}}"
+    lines = [f"{'model':<18} {'val r':>7} {'S7 r':>7} {'S7/ceil':>8} {'OOD r':>7} {'OOD/ceil':>9} {'fit s':>7}"]
     for r in rows:
-        lines.append(f"{r['model']:<6} {r['val']:7.4f} {r['s7']:7.4f} {r['s7'] / r['s7_ceiling']:8.3f} {r['ood']:7.4f} "
-                     f"{r['ood'] / r['ood_ceiling']:9.3f} {r['fit_s']:7.1f}")
-    lines.append(f"noise ceiling: S7 {rows[0]['s7_ceiling']:.4f}, OOD {rows[0]['ood_ceiling']:.4f}; total {secs:.0f} s")
+        lines.append(f"{r['model']:<18} {f(r['val'], '7.4f')} {r['s7']:7.4f} {r['s7'] / r['s7_ceiling']:8.3f} {r['ood']:7.4f} "
+                     f"{r['ood'] / r['ood_ceiling']:9.3f} {f(r['fit_s'], '7.1f')}")
+    lines.append(f"noise ceiling: S7 {rows[0]['s7_ceiling']:.4f}, OOD {rows[0]['ood_ceiling']:.4f} (the challenge's rules: trim 5, OOD by film); total {secs:.0f} s")
     lines += [f"submissions: {r[s + '_zip']}" for r in rows for s in ('s7', 'ood')]
-    lines += [f"diagnostics: {r['report']}" for r in rows]
+    lines += [f"diagnostics: {r['report']}" for r in rows if r.get('report')]
     return '\n'.join(lines)
 
 def demo_cli(argv=None):
     "algonauts-demo: the whole pipeline on the simulated data set"
     import argparse
-    p = add_debug(argparse.ArgumentParser(description='Simulate, fit, submit and score on the simulated data set'))
+    p = add_debug(argparse.ArgumentParser(description='Simulate, fit, submit and score on the simulated data set; explain; predict a movie'))
     p.add_argument('out', nargs='?', default='data/sim', help='simulated data set folder')
     p.add_argument('--size', default='small', help='tiny, small or full')
     p.add_argument('--seed', type=int, default=0, help='simulation seed')
     p.add_argument('--params', default='configs/small.yaml', help='params.yaml of the runs')
     p.add_argument('--outputs_dir', default='outputs', help='runs and submissions')
     p.add_argument('--models', nargs='+', default=['ridge', 'fmri'], help='model kinds to fit')
+    p.add_argument('--seeds', type=int, default=3, help='seeds of the fmri model (ensembles of 3 and 5 are scored when fitted)')
+    p.add_argument('--no_insilico', action='store_true', help='skip the explain report and the predicted movie')
     a = p.parse_args(argv)
-    return run_main(lambda: demo(a.out, a.size, a.seed, a.params, a.outputs_dir, a.models) and None, debug=a.debug)  # the table is printed
+    return run_main(lambda: demo(a.out, a.size, a.seed, a.params, a.outputs_dir, a.models, a.seeds, not a.no_insilico) and None, debug=a.debug)  # the table is printed
+
