@@ -260,9 +260,8 @@ SMOKE_OVERRIDES = ('train.epochs=2,data.window=16,model.hidden=16,model.n_heads=
                    'logging.progress=false')  # a model that trains on the tiny world in seconds
 
 def sim_features(out) -> Path:
-    "features.yaml of the simulated world at `out`: in its features folder, or (older layout) beside it"
-    f = Path(out)/'features'/'features.yaml'
-    return f if f.exists() else Path(out)/'features.yaml'
+    "features.yaml of the simulated world at `out`: in its features folder (an older layout beside it, with a deprecation warning)"
+    return C.find_features_yaml(Path(out)/'features', old=Path(out)/'features.yaml')
 
 def smoke_world(out, seed:int=0) -> dict:
     "Simulate the tiny world into `out`; the papermill parameters of a run on it (features, data_dir, features_dir)"
@@ -317,7 +316,7 @@ def demo(out='data/sim', size='small', seed=0, params='configs/small.yaml', outp
     return rows
 
 
-# %% ../nbs/09_cli.ipynb #01a500bf
+# %% ../nbs/09_cli.ipynb #ba49b91e
 INSILICO_STREAMS = {'video_classic': {'kind': 'video_classic'}, 'audio_classic': {'kind': 'audio_classic'}}  # weight-free: no download
 TRAINING_CLIPS = '^(s0[1-6]e|bourne|figures|life|wolf)'  # clips of the training and validation splits
 

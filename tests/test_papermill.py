@@ -13,7 +13,7 @@ def test_papermill_equals_cli(tmp_path):
     sim = tmp_path/'sim'; simulate(sim, 'tiny', seed=4, progress=False)
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}  # bit-for-bit comparable runs
     sets = 'train.epochs=1,logging.wandb_mode=disabled,data.window=16,model.hidden=16,model.n_heads=2,logging.progress=false'
-    paths = dict(features=sim/'features.yaml', data_dir=sim/'fmri', features_dir=sim/'features', outputs_dir=tmp_path/'out')
+    paths = dict(features=sim/'features'/'features.yaml', data_dir=sim/'fmri', features_dir=sim/'features', outputs_dir=tmp_path/'out')
     pm = [BIN/'papermill', ROOT/'nbs/train.ipynb', tmp_path/'pm.ipynb', '-k', 'python3', '--cwd', ROOT, '-p', 'stage', 'train',
           '-p', 'name', 'same', '-p', 'seed', '3', '-p', 'params', 'configs/small.yaml', '-p', 'overrides', sets,
           *[x for k, v in paths.items() for x in ('-p', k, str(v))]]

@@ -34,7 +34,7 @@ def sim(tmp_path_factory):
     return out
 
 def paths(sim, outputs):
-    return [f'features={sim}/features.yaml', f'data_dir={sim}/fmri', f'features_dir={sim}/features', f'outputs_dir={outputs}']
+    return [f'features={sim}/features/features.yaml', f'data_dir={sim}/fmri', f'features_dir={sim}/features', f'outputs_dir={outputs}']
 
 def sbatch(env, log, script, *args, wait=True):
     cmd = ['sbatch', '--parsable', *SMALL, f'--output={log}', *(['--wait'] if wait else []), script, *args]
@@ -113,7 +113,7 @@ def test_optuna_sweep_array(cluster, sim, tmp_path):
     spec = yaml.safe_load((ROOT/'configs/sweep.yaml').read_text())
     spec['parameters'] = {'train.lr': spec['parameters']['train.lr'], 'model.hidden': {'values': [16, 32]}}
     (tmp_path/'sweep.yaml').write_text(yaml.safe_dump(spec))
-    args = ['--study', 'arr', '--sweep', str(tmp_path/'sweep.yaml'), '--params', '', '--features', f'{sim}/features.yaml',
+    args = ['--study', 'arr', '--sweep', str(tmp_path/'sweep.yaml'), '--params', '', '--features', f'{sim}/features/features.yaml',
             '--data_dir', f'{sim}/fmri', '--features_dir', f'{sim}/features', '--outputs_dir', str(tmp_path/'out'),
             '--set', 'train.epochs=1', '--set', 'model.n_heads=2', '--set', 'logging.wandb_mode=disabled', '--set', 'logging.progress=false']
     r = subprocess.run(['sbatch', '--parsable', '--wait', '--array=0-1', *SMALL, f'--output={tmp_path}/opt-%a.out',
