@@ -340,19 +340,27 @@ def data_config(self:Encoder) -> Config:
     c.input_dims = dict(self.input_dims)
     return c
 
+def _raw_whole_runs(ds) -> bool:
+    "Is `ds` a dataset of raw (unnormalised) whole runs, one item per source, that can be read as it is?"
+    return isinstance(ds, FMRIDataset) and ds.stats is None and len(ds.items) == len(ds.sources) and not ds.items[:, 1].any()
+
 @patch
 def predict_sources(self:Encoder, sources, # Sources, or a whole-run dataset (its sources are used)
                     subjects=None, # only the sources of these subjects (None: all)
+                    absent=(), # streams to treat as absent, besides those a clip lacks
                    ) -> tuple: # ({subject: {key: T,P float32}}, truth {subject: {key: T,P}} or None)
     "Predictions of whole-run sources from their feature files"
-    sources = [s for s in getattr(sources, 'sources', sources) if subjects is None or s.subject in subjects]
-    ds = FMRIDataset(self.data_config(), sources, None, windows=False)  # raw features; fMRI as in training
+    if subjects is None and _raw_whole_runs(sources): ds = sources  # read as it is (e.g. once per subset of streams)
+    else:
+        srcs = [s for s in getattr(sources, 'sources', sources) if subjects is None or s.subject in subjects]
+        ds = FMRIDataset(self.data_config(), srcs, None, windows=False)  # raw features; fMRI as in training
+    sources = ds.sources
     preds, truth = {}, {}
     for i, (src, key) in enumerate(zip(sources, run_keys(sources))):
         s = ds[i]
-        absent = [st for st, p in zip(ds.streams, s['present'].tolist()) if not p]
+        gone = [st for st, p in zip(ds.streams, s['present'].tolist()) if st in absent or not p]
         feats = {st: v.numpy() for st, v in s['feats'].items()}
-        preds.setdefault(src.subject, {})[key] = self.predict(feats, [src.subject], population=False, absent=absent)[src.subject]
+        preds.setdefault(src.subject, {})[key] = self.predict(feats, [src.subject], population=False, absent=gone)[src.subject]
         if 'fmri' in s: truth.setdefault(src.subject, {})[key] = s['fmri'][:src.n_tr].numpy()
     return preds, (truth or None)
 

@@ -233,14 +233,8 @@ class SourcePredictor:
         self.truth = None  # {subject: {key: T,P}}
 
     def __call__(self, absent=()) -> dict: # {subject: {key: T,P float32}}
-        preds, truth = {}, {}
-        for i, (src, key) in enumerate(zip(self.sources, self.keys)):
-            s = self.ds[i]
-            gone = tuple(st for st, p in zip(self.ds.streams, s['present'].tolist()) if st in absent or not p)
-            feats = {st: v.numpy() for st, v in s['feats'].items()}
-            preds.setdefault(src.subject, {})[key] = self.enc.predict(feats, [src.subject], population=False, absent=gone)[src.subject]
-            if 'fmri' in s: truth.setdefault(src.subject, {})[key] = s['fmri'][:src.n_tr].numpy()
-        if self.truth is None: self.truth = truth or None
+        preds, truth = self.enc.predict_sources(self.ds, absent=absent)  # the encoder's one path, the dataset read as it is
+        if self.truth is None: self.truth = truth
         return preds
 
 # %% ../nbs/08a_explain.ipynb #1d0bf9e4
