@@ -6,7 +6,7 @@ Docs: https://algonauts-dev.github.io/algonauts/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #b09ac893
 from __future__ import annotations
-import hashlib, numpy as np, scipy.linalg, torch, torch.nn as nn, torch.nn.functional as F
+import ctypes, ctypes.util, functools, hashlib, numpy as np, scipy.linalg, torch, torch.nn as nn, torch.nn.functional as F
 from collections.abc import Iterator
 from fastcore.basics import patch
 from .config import Config, ModelCfg, N_PARCELS
@@ -14,8 +14,8 @@ from .config import Config, ModelCfg, N_PARCELS
 # %% auto #0
 __all__ = ['FUSIONS', 'HEADS', 'TCONV_FUSES', 'MODELS', 'check_choice', 'batch_masks', 'keep_streams', 'attention_mask',
            'rope_cos_sin', 'apply_rope', 'Block', 'Heads', 'stream_proj', 'Fusion', 'TemporalConv', 'FMRIModel',
-           'TConvModel', 'lagged', 'LagGram', 'Moments', 'pca', 'ridge_gcv', 'RidgeSums', 'RidgeModel', 'build_model',
-           'model_summary']
+           'TConvModel', 'lagged', 'LagGram', 'Moments', 'pca', 'ridge_gcv', 'RidgeSums', 'RidgeModel', 'release_heap',
+           'build_model', 'model_summary']
 
 # %% ../nbs/04_model.ipynb #daf7c561
 FUSIONS = ('transformer', 'concat', 'mean')  # model.fusion
@@ -263,7 +263,7 @@ def forward(self:TConvModel, feats:dict, # {stream: B,T,D_stream}
     x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # B,T,C
     return self.heads(self.drop(F.gelu(x)), subject)  # B,T,P
 
-# %% ../nbs/04_model.ipynb #a5290e33
+# %% ../nbs/04_model.ipynb #194714f9
 def lagged(x, # ...,T,F
            window:int, # W TRs per design row
            delay:int, # HRF delay in TRs
@@ -273,7 +273,7 @@ def lagged(x, # ...,T,F
     idx = torch.arange(T, device=dev)[:, None] - delay - window + 1 + torch.arange(window, device=dev)  # T,W
     return x[..., idx.clamp(0, T - 1), :].flatten(-2)
 
-# %% ../nbs/04_model.ipynb #325771b9
+# %% ../nbs/04_model.ipynb #462c446e
 class LagGram:
     "Running `XᵀX` of the lagged designs `lagged(z, window, delay)` of runs added one at a time"
     def __init__(self, window:int, delay:int): self.w, self.d, self.S, self.heads, self.tails = window, delay, None, [], []
@@ -296,7 +296,7 @@ class LagGram:
                 G[a, :, a + k], G[a + k, :, a] = b, b.T
         return G.reshape(W * K, W * K)
 
-# %% ../nbs/04_model.ipynb #fba1fd6a
+# %% ../nbs/04_model.ipynb #f6c48e0e
 class Moments:
     "Streaming count, mean and covariance of rows: each chunk's products in its own precision, summed in float64"
     def __init__(self): self.n, self.shift = 0, None
@@ -320,7 +320,7 @@ def pca(m:Moments, # rows seen so far
     var, vec = torch.from_numpy(var[::-1].copy()).clamp(min=0).to(c.device), torch.from_numpy(vec[:, ::-1].copy()).to(c.device)
     return m.mean, vec * vec.gather(0, vec.abs().argmax(0, keepdim=True)).sign(), var
 
-# %% ../nbs/04_model.ipynb #0386cbe4
+# %% ../nbs/04_model.ipynb #9993cd11
 def ridge_gcv(C, # F,F centred XᵀX
               Cxy, # F,P centred XᵀY
               Cyy, # P centred Σy²
@@ -337,7 +337,7 @@ def ridge_gcv(C, # F,F centred XᵀX
     best = gcv.argmin(0)  # P: the first of equally good penalties
     return V @ (R * inv[best].T), al[best], gcv
 
-# %% ../nbs/04_model.ipynb #a53f2388
+# %% ../nbs/04_model.ipynb #8d7c5763
 class RidgeSums:
     "Float64 sums over one subject's runs for a ridge on standardised, lagged scores"
     def __init__(self, window:int, delay:int):
@@ -361,7 +361,7 @@ def add(self:RidgeSums, z, # T,K scores
         self.absent[key] = (n + len(z), xs + new['x'], ys + new['y'])
     return self
 
-# %% ../nbs/04_model.ipynb #d972b740
+# %% ../nbs/04_model.ipynb #7ef0a92b
 @patch
 def solve(self:RidgeSums, alphas, # A penalties
          ) -> dict: # mean K, std K, weight W*K,P, bias P, alpha P (float64)
@@ -380,7 +380,7 @@ def solve(self:RidgeSums, alphas, # A penalties
     xm = (x / n - dm.repeat(W)) / sd  # W*K: mean of the standardised design
     return dict(mean=self.cz + dm, std=std, weight=w, bias=self.cy + S['y'] / n - xm @ w, alpha=alpha)
 
-# %% ../nbs/04_model.ipynb #3f4b0dfe
+# %% ../nbs/04_model.ipynb #4e6eff7c
 class RidgeModel(nn.Module):
     "Development-kit baseline: per stream PCA, then per subject and parcel a ridge on a window of standardised, HRF-delayed scores"
     def __init__(self, cfg:Config):
@@ -397,7 +397,7 @@ class RidgeModel(nn.Module):
             self.register_buffer(name, torch.full(shape, fill))  # N,K; N,K; N,W*K,P; N,P; N,P
         self.register_buffer('fitted', torch.zeros(n, dtype=torch.bool))  # N
 
-# %% ../nbs/04_model.ipynb #a6464ba5
+# %% ../nbs/04_model.ipynb #4bc66e42
 @patch
 def scores(self:RidgeModel, feats:dict, # {stream: B,T,D_stream}
           ) -> torch.Tensor: # B,T,K float32
@@ -430,7 +430,17 @@ def forward(self:RidgeModel, feats:dict, subject, mask=None, present=None) -> to
         for s in subject.unique(): i = subject == s; out[i] = x[i] @ self.weight[s] + self.bias[s]
     return out.to(out_dev)
 
-# %% ../nbs/04_model.ipynb #fe66e1a4
+# %% ../nbs/04_model.ipynb #fab46ef4
+@functools.cache
+def _malloc_trim():
+    "glibc's `malloc_trim`, or None where there is none"
+    try: return ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim
+    except (OSError, AttributeError): return None
+
+def release_heap():
+    "Give the C heap's free pages back to the system (glibc; nothing elsewhere)"
+    if (trim := _malloc_trim()) is not None: trim(0)
+
 def _digest(a) -> tuple:
     "Fingerprint of an array: shape, dtype and a hash of its bytes"
     a = np.ascontiguousarray(a.detach().cpu().numpy() if torch.is_tensor(a) else a)
@@ -452,13 +462,14 @@ def fit_pca(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D
             if key in seen: continue
             seen.add(key); x = self._tensor(x)
             if x.any(): acc[i].add(x)  # absent (all zero) arrays are left out
+        release_heap()
     for i, m in acc.items():
         if m.n < 2: raise ValueError(f"model.ridge_pca: stream {self.streams[i]!r} has {m.n} TRs with features in the training runs; PCA needs 2 or more")
         mean, axes, _ = pca(m, self.ks[i])
         getattr(self, f'pca{i}_mean').copy_(mean); getattr(self, f'pca{i}').copy_(axes)
     return self
 
-# %% ../nbs/04_model.ipynb #d1256593
+# %% ../nbs/04_model.ipynb #b6c02c7e
 @patch
 def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D array}, fmri T,P), read one run at a time
        ) -> RidgeModel:
@@ -472,11 +483,12 @@ def fit(self:RidgeModel, runs, # re-iterable of (subject index, {stream: T,D arr
         if any(len(v[0]) != len(y) for v in f.values()): raise ValueError(f"RidgeModel.fit: a run of subject {s} has {len(y)} fMRI TRs but features of lengths {[v.shape[1] for v in f.values()]}")
         absent = ~torch.stack([f[k].any() for k in self.streams])  # S
         sums.setdefault(int(s), RidgeSums(self.cfg.ridge_window, self.cfg.ridge_delay)).add(self.scores(f)[0], y, absent.repeat_interleave(ks))
+        release_heap()
     if not sums: raise ValueError("RidgeModel.fit: `runs` holds no run")
     for s, acc in sums.items():
         r = acc.solve(self.cfg.ridge_alphas)
         for k in ('mean', 'std', 'weight', 'bias', 'alpha'): getattr(self, k)[s] = r[k].float()
-        self.fitted[s] = True
+        self.fitted[s] = True; release_heap()
     return self
 
 # %% ../nbs/04_model.ipynb #27fb2ae1
