@@ -96,7 +96,7 @@ def test_preempted_job_resumes(cluster, sim, tmp_path):
     # kills it ("job credential revoked"), so give the old allocation a few seconds to clear first.
     time.sleep(5)
     subprocess.run(['scontrol', 'update', f'JobId={job}', 'StartTime=now'], env=cluster, check=True)
-    for _ in range(600):
+    for _ in range(2400):  # the resumed attempt trains the remaining epochs: up to 20 min on a loaded machine
         if not _squeue(cluster, job): break
         time.sleep(0.5)
     text = log.read_text()
