@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from .config import TR, N_PARCELS, ConfigError, atomic, load_config, read_yaml
 from .atlas import NETWORK_NAMES, network_of, fsaverage5_labels
 from .data import DataError, TRANSCRIPT_COLUMNS, clip_kind, season, movie as film
+from .extract import record_settings as extract_record_settings
 from .extract import (ExtractConfig, StreamSpec, HF_KINDS, SPEC_FILE, extract_config, extract_movie, probe_movie, movie_rows,
                                read_transcript, read_record, stream_width, need_extras, writable_dir, read_audio, synthetic_movie,
                                pick_device)
@@ -90,11 +91,9 @@ def run_streams(run_dir) -> dict: # {stream: {'folder', 'width', 'extract': sett
 
 # %% ../nbs/12_predict.ipynb #2372c435
 def record_settings(rec:dict, src:str) -> tuple: # (StreamSpec, tr, dtype)
-    "The settings of one `.extract.json` record (as training copies it), checked as an extraction config"
-    d = dict(rec); tr, dtype = d.pop('tr', None), d.pop('dtype', None)
-    if tr is None: raise DataError(f"{src}: the settings record has no 'tr'")
-    cfg = extract_config({'tr': tr, **({'dtype': dtype} if dtype else {}), 'streams': {'stream': d}}, src)
-    return cfg.streams['stream'], cfg.tr, cfg.dtype
+    "The settings of one `.extract.json` record (as training copies it), checked as an extraction config; older records without a dtype get the default"
+    spec, tr, dtype = extract_record_settings(rec, src)
+    return spec, tr, dtype or ExtractConfig().dtype
 
 def _values(spec:StreamSpec, tr:float) -> dict:
     "The settings that decide a stream's values"
