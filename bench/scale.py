@@ -48,12 +48,15 @@ def _rollup(pid:int) -> dict:
 
 
 def _tree(pid:int) -> list:
-    "`pid` and all its descendants"
-    kids = []
-    for t in Path(f'/proc/{pid}/task').glob('*'):
-        try: kids += [int(c) for c in (t/'children').read_text().split()]
-        except OSError: pass
-    return [pid] + [d for k in kids for d in _tree(k)]
+    "`pid` and all its descendants, from the parent ids in /proc/*/stat"
+    kids = {}
+    for d in Path('/proc').iterdir():
+        if not d.name.isdigit(): continue
+        try: kids.setdefault(int((d/'stat').read_text().rsplit(')', 1)[1].split()[1]), []).append(int(d.name))
+        except (OSError, IndexError, ValueError): pass  # gone meanwhile
+    out, todo = [], [pid]
+    while todo: p = todo.pop(); out.append(p); todo += kids.get(p, [])
+    return out
 
 
 class PSSMonitor(threading.Thread):
