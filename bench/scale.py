@@ -202,12 +202,13 @@ def worker(kind:str, sim:Path, out:Path, a, result:Path):
     result.write_text(json.dumps(row))
 
 
-def run_child(kind:str, argv:list, out:Path) -> dict:
+def run_child(kind:str, argv:list, out:Path, mmap_threshold:int=None) -> dict:
     "Run `kind` in a subprocess; its result plus wall seconds and peak RSS (MiB) of that child"
     result = out/f'scale-{kind}.json'
     result.unlink(missing_ok=True)
     env = {**os.environ, 'OMP_NUM_THREADS': str(THREADS), 'MKL_NUM_THREADS': str(THREADS), 'WANDB_MODE': 'disabled',
-           'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]).rstrip(os.pathsep)}
+           'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]).rstrip(os.pathsep),
+           **({'MALLOC_MMAP_THRESHOLD_': str(mmap_threshold)} if mmap_threshold else {})}  # glibc: a fixed threshold
     t = time.time()
     p = subprocess.Popen([sys.executable, __file__, '--worker', kind, *argv], env=env, cwd=ROOT)
     _, status, ru = os.wait4(p.pid, 0)
@@ -259,6 +260,8 @@ def main(argv=None):
     p.add_argument('--ridge_loader_runs', type=int, default=60, help='whole runs timed per DataLoader setting (ridge)')
     p.add_argument('--epoch', action='store_true', help='run one real epoch (else it is extrapolated from steps/s)')
     p.add_argument('--set', nargs='*', default=[], help='config overrides key=value (e.g. model.ridge_pca=100)')
+    p.add_argument('--mmap_threshold', type=int, default=None, help='bytes: run the models with glibc MALLOC_MMAP_THRESHOLD_ '
+                   'fixed (arrays above it always get their own mapping, so freed ones cannot leave holes in the heap)')
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     argv = sys.argv[1:] if argv is None else argv
     a = p.parse_args(argv)
@@ -269,7 +272,7 @@ def main(argv=None):
     child = [x for x in argv if x not in a.models and x != '--models']
     rows = []
     for k in a.models:
-        rows.append(run_child(k, child + ['--models', k], out)); print(json.dumps(rows[-1]), flush=True)
+        rows.append(run_child(k, child + ['--models', k], out, a.mmap_threshold)); print(json.dumps(rows[-1]), flush=True)
     import torch, algonauts
     info = json.loads((sim/'simulate.json').read_text())
     st = next((r['stats_s'] for r in rows if r.get('stats_s')), None)
@@ -279,7 +282,7 @@ def main(argv=None):
         f"- command: `python bench/scale.py {' '.join(argv)}`",
         f"- date: {time.strftime('%Y-%m-%d %H:%M')}; algonauts {algonauts.__version__}, torch {torch.__version__}; "
         f"{THREADS} torch threads on CPU ({os.cpu_count()} cores visible, shared); params `{PARAMS}` with model.kind set; "
-        f"overrides {a.set or 'none'}",
+        f"overrides {a.set or 'none'}; glibc MALLOC_MMAP_THRESHOLD_ {a.mmap_threshold or 'unset (dynamic)'}",
         f"- world: `{sim}` (size {info.get('size')}, seed {info.get('seed')}; training TRs per subject "
         f"{info.get('train_trs')}; streams {info.get('streams')}, stored {info.get('feature_dtype')})",
         f"- feature statistics of the training split: {_f(st, '.1f')} s (once; not in first step)", '',
