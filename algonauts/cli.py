@@ -271,8 +271,9 @@ def smoke_world(out, seed:int=0) -> dict:
 
 # %% ../nbs/09_cli.ipynb #b81688ad
 def _sim_ready(out, size, seed) -> bool:
-    p = Path(out)/'simulate.json'
-    d = json.loads(p.read_text()) if p.exists() else {}
+    "Does `out` hold a complete simulated data set of this size and seed?"
+    from algonauts.data import read_mark
+    d = read_mark(out) or {}
     return d.get('complete') is True and d.get('size') == size and d.get('seed') == seed
 
 def _scores(paths:dict, truth) -> dict:

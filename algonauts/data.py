@@ -16,11 +16,11 @@ from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, In
 __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'TRANSCRIPT_COLUMNS',
            'FLOAT_DTYPES', 'SPLITS', 'STD_FLOOR', 'CHUNK', 'M_MMAP_THRESHOLD', 'MMAP_THRESHOLD', 'DataError',
            'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind', 'clip_name', 'clip_stems',
-           'season', 'movie', 'Run', 'check_dir', 'check_complete', 'open_h5', 'index_runs', 'feature_file',
-           'open_feature', 'check_width', 'fit_length', 'read_rows', 'check_length', 'in_split', 'Source', 'group_runs',
-           'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'chunks', 'scan_feature', 'feature_stats',
-           'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate', 'lean_worker', 'make_loader',
-           'split_sources', 'fit_stats', 'dataset']
+           'season', 'movie', 'Run', 'check_dir', 'read_mark', 'check_complete', 'open_h5', 'index_runs',
+           'feature_file', 'open_feature', 'check_width', 'fit_length', 'read_rows', 'check_length', 'in_split',
+           'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'chunks',
+           'scan_feature', 'feature_stats', 'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate',
+           'lean_worker', 'make_loader', 'split_sources', 'fit_stats', 'dataset']
 
 # %% ../nbs/01_data.ipynb #1fd86d1e
 class DataError(InputError):
@@ -111,13 +111,22 @@ def check_dir(path, what, var) -> Path:
     if not path.is_dir(): raise DataError(f"{what} {str(path)!r} does not exist; set {var} or pass --{var.lower()}")
     return path
 
+def read_mark(out, # a simulated data set's folder (OUT of `algonauts-simulate OUT`)
+              advice:str='remove the folder or choose another', # what the message of an unreadable file suggests
+             ) -> dict | None:
+    "OUT/simulate.json, the record of a simulated data set (None when absent)"
+    p = Path(out)/'simulate.json'
+    if not p.is_file(): return None
+    try: d = json.loads(p.read_text())
+    except (OSError, ValueError) as e: raise DataError(f"{p}: unreadable simulate.json ({e}); {advice}") from None
+    if not isinstance(d, dict): raise DataError(f"{p}: expected a JSON mapping, got {type(d).__name__}")
+    return d
+
 def check_complete(folder) -> Path:
     "Refuse `folder` (DATA_DIR or FEATURES_DIR) of a simulated data set whose `simulate.json` says `complete: false`"
     p = Path(folder).parent/'simulate.json'
-    if not p.is_file(): return Path(folder)
-    try: d = json.loads(p.read_text())
-    except (OSError, ValueError) as e: raise DataError(f"{p}: unreadable simulate.json ({e}); rerun algonauts-simulate {p.parent}") from None
-    if isinstance(d, dict) and d.get('complete') is False:
+    d = read_mark(p.parent, f'rerun algonauts-simulate {p.parent}')
+    if d and d.get('complete') is False:
         raise DataError(f"{folder}: the simulated data set is incomplete ({p} says complete: false: the simulation was interrupted); "
                         f"rerun algonauts-simulate {p.parent} --size {d.get('size', 'SIZE')} --seed {d.get('seed', 0)}")
     return Path(folder)

@@ -49,7 +49,8 @@ def sim_movies(sim_dir, # a simulated data set (`algonauts-simulate OUT`)
                splits=('train',), # clips of these splits: 'train', 's7', 'ood'
                fps:int=MOVIE_FPS, size=MOVIE_SIZE, sample_rate:int=MOVIE_RATE) -> list: # movie files (existing ones are kept)
     "Movies of a simulated data set's clips: brightness follows each clip's first visual factor, loudness its first auditory factor"
-    from algonauts.simulate import read_mark, plan, latents, latent_columns
+    from algonauts.data import read_mark
+    from algonauts.simulate import plan, latents, latent_columns
     mark = read_mark(sim_dir)
     if not mark or mark.get('complete') is not True: raise DataError(f"{sim_dir}: not a complete simulated data set (no simulate.json marked complete)")
     rx, cols, out = re.compile(pattern) if pattern else None, latent_columns(), []

@@ -14,7 +14,7 @@ from scipy.signal import lfilter
 from scipy.stats import gamma
 from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, atomic
 from .data import (fmri_path, atlas_path, samples_path, make_key, clip_stems, clip_kind, movie, season,
-                            DataError, TASKS, STD_FLOOR, TRANSCRIPT_COLUMNS)
+                            DataError, TASKS, STD_FLOOR, TRANSCRIPT_COLUMNS, read_mark)
 from .atlas import NETWORK_NAMES, network_of
 from .metrics import truth_path
 
@@ -28,8 +28,8 @@ __all__ = ['STREAMS', 'STREAM_HELP', 'MISSING_RUNS', 'REQUIRED', 'REPEATED', 'MO
            'latent_columns', 'scenes', 'speech_track', 'latents', 'transcript_path', 'transcript', 'write_transcript',
            'stream_params', 'stream_features', 'parcel_networks', 'hrf', 'convolve', 'make_brain', 'integrate',
            'brain_signal', 'noise', 'record', 'sessions', 'run_keys', 'atlas_volume', 'write_atlas', 'save_npy',
-           'features_yaml', 'feature_stem', 'signal_path', 'read_mark', 'check_out', 'estimate_bytes', 'check_space',
-           'stale_files', 'simulate', 'format_summary', 'simulate_cli']
+           'features_yaml', 'feature_stem', 'signal_path', 'check_out', 'estimate_bytes', 'check_space', 'stale_files',
+           'simulate', 'format_summary', 'simulate_cli']
 
 # %% ../nbs/02_simulate.ipynb #d282a90b
 def _rng(seed:int, *keys) -> np.random.Generator:
@@ -388,15 +388,6 @@ Clip names are normalised (`s07e01a`, `chaplin1`). `simulate.json` beside this f
 def signal_path(out, subject:str, task:str) -> Path: return Path(out)/'ground_truth'/f'{subject}_task-{task}_signal.h5'
 
 # %% ../nbs/02_simulate.ipynb #c9d79a70
-def read_mark(out) -> dict | None:
-    "OUT/simulate.json (None when absent)"
-    p = Path(out)/'simulate.json'
-    if not p.is_file(): return None
-    try: d = json.loads(p.read_text())
-    except (ValueError, OSError) as e: raise DataError(f"{p}: unreadable ({e}); remove the folder or choose another") from None
-    if not isinstance(d, dict): raise DataError(f"{p}: expected a JSON mapping, got {type(d).__name__}")
-    return d
-
 def check_out(out, size:str=None, seed:int=None, force:bool=False) -> Path:
     "Refuse to write into a non-empty folder that does not hold a simulated data set, or over a complete one of another size or seed"
     out = Path(out)
