@@ -26,8 +26,8 @@ __all__ = ['DPI', 'MAP_VIEWS', 'NETWORK_COLORS', 'REPEATED_FILMS', 'N_SHIFTS', '
            'plot_parcel_map', 'network_table', 'plot_network_bars', 'plot_subject_scores', 'pick_parcels',
            'parcel_name', 'plot_timeseries', 'read_history', 'plot_training_curves', 'repeated_runs',
            'noise_ceiling_from_repeats', 'ceiling_formula', 'ceiling_ratio', 'circular_xcov', 'random_shifts',
-           'shift_null', 'shift_pvalues', 'fdr_bh', 'Significance', 'significance', 'diagnostic_figures', 'report_html',
-           'log_wandb', 'report_tables', 'diagnose']
+           'shift_null', 'shift_pvalues', 'fdr_bh', 'Significance', 'significance', 'diagnostic_figures', 'png_img',
+           'html_page', 'report_html', 'log_wandb', 'report_tables', 'diagnose']
 
 # %% ../nbs/08_diagnostics.ipynb #35dfc07c
 DPI = 90  # resolution of saved figures: small PNGs, readable text
@@ -402,9 +402,17 @@ REPORT_CSS = ('body{font-family:sans-serif;max-width:960px;margin:2em auto;color
        'table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #ccc;padding:2px 8px;text-align:right} '
        'h2{border-bottom:1px solid #ccc;margin-top:1.5em} .note{color:#555;font-size:90%}')
 
+def png_img(images:dict, key:str) -> str:
+    "An `<img>` with PNG `images[key]` inlined ('' when there is no such image)"
+    return f'<img alt="{key}" src="data:image/png;base64,{base64.b64encode(images[key]).decode()}">' if key in images else ''
+
+def html_page(title:str, parts:list) -> str:
+    "A self-contained HTML page of `parts` in the reports' style"
+    return f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{REPORT_CSS}</style></head><body>{"".join(parts)}</body></html>'
+
 def report_html(summary:dict, images:dict, tables:dict) -> str:
     "One self-contained page: `images` {stem: PNG bytes} inlined, `tables` {title: DataFrame}"
-    img = lambda k: f'<img alt="{k}" src="data:image/png;base64,{base64.b64encode(images[k]).decode()}">' if k in images else ''
+    img = lambda k: png_img(images, k)
     s = summary; h = html.escape
     parts = [f'<h1>Diagnostics: {h(s["run_id"])}</h1>',
              f'<p>model <b>{h(s["model"])}</b>; validation score <b>{s["score"]:.4f}</b> (mean r over parcels and subjects, trim {s["trim"]}); '
@@ -423,7 +431,7 @@ def report_html(summary:dict, images:dict, tables:dict) -> str:
              '<h2>Per network</h2>', _table(tables['networks']), img('networks'),
              '<h2>Per subject</h2>', _table(tables['subjects']), img('subjects'),
              '<h2>Time courses</h2>', img('timeseries'), '<h2>Training</h2>', img('training')]
-    return f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{h(s["run_id"])} diagnostics</title><style>{REPORT_CSS}</style></head><body>{"".join(parts)}</body></html>'
+    return html_page(f'{s["run_id"]} diagnostics', parts)
 
 # %% ../nbs/08_diagnostics.ipynb #3b669c0e
 def log_wandb(cfg, run_id:str, run_dir:Path, images:dict, summary:dict, wandb_run=None):

@@ -15,7 +15,7 @@ from .config import ConfigError, atomic, config_parser, config_from_args, safe_n
 from .atlas import NETWORK_NAMES
 from .data import DataError, FMRIDataset, TEST_SETS, split_sources, test_sources
 from .encoder import Encoder, run_keys
-from .diagnostics import plot_parcel_map, network_table, REPORT_CSS, _new_axes, _save, _png, _write_bytes, _table
+from .diagnostics import plot_parcel_map, network_table, png_img, html_page, _new_axes, _save, _png, _write_bytes, _table
 from . import metrics
 
 # %% auto #0
@@ -188,7 +188,7 @@ def explain_tables(att:Attribution) -> dict: # {title: DataFrame}
 # %% ../nbs/08a_explain.ipynb #e9bfec44
 def explain_html(summary:dict, images:dict, tables:dict) -> str:
     "One self-contained page: `images` {stem: PNG bytes} inlined, `tables` {title: DataFrame}"
-    img = lambda k: f'<img alt="{k}" src="data:image/png;base64,{base64.b64encode(images[k]).decode()}">' if k in images else ''
+    img = lambda k: png_img(images, k)
     s, h = summary, html.escape
     how = (f'exact, from all {2 ** len(s["streams"]) - 1} non-empty sets of streams' if s['exact']
            else f'estimated from {s["n_permutations"]} random orders of the streams')
@@ -204,8 +204,7 @@ def explain_html(summary:dict, images:dict, tables:dict) -> str:
              "contribution (r with every stream minus r without it) undercounts information that other streams also carry.</p>",
              '<h2>Per parcel</h2>', img('full_map'), *[img(f'shapley_{st}') for st in s['streams']],
              '<h2>Per network</h2>', img('networks'), *[f'<h3>{h(t)}</h3>{_table(df)}' for t, df in tables.items()]]
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>explain {h(s["split"])}</title><style>{REPORT_CSS}</style></head>'
-            f'<body>{"".join(parts)}</body></html>')
+    return html_page(f'explain {s["split"]}', parts)
 
 def write_explain_report(att:Attribution, out_dir, summary:dict, t0:float) -> Path:
     "explain.npz, PNGs, report.html and summary.json under `out_dir`, each written atomically"
