@@ -17,8 +17,8 @@ from .model import build_model
 
 # %% auto #0
 __all__ = ['WHOLE_RUN_MODELS', 'LONGEST_WINDOW', 'SEED_RANGE', 'RUN_HASH', 'MAX_SEEDS', 'WEIGHT_FILES', 'get_device', 'amp_dtype',
-           'predict_sample', 'run_keys', 'run_key', 'key_clip', 'window_for', 'predict', 'run_folder', 'run_config',
-           'open_run', 'resolve_runs', 'parcel_weights', 'weight_files', 'load_weights', 'Encoder', 'has_null_subject',
+           'predict_sample', 'run_keys', 'run_key', 'key_clip', 'window_for', 'run_folder', 'run_config', 'open_run',
+           'resolve_runs', 'parcel_weights', 'weight_files', 'load_weights', 'Encoder', 'has_null_subject',
            'null_subject']
 
 # %% ../nbs/05a_encoder.ipynb #fce192bc
@@ -86,15 +86,6 @@ def window_for(cfg, T:int) -> int:
     if cfg.model.kind in WHOLE_RUN_MODELS: return T
     return min(T, LONGEST_WINDOW) if cfg.data.whole_runs else cfg.data.window
 
-def predict(model, ds:FMRIDataset, cfg, device=None, dtype=None) -> tuple:
-    "`({subject: {key: T,P}}, truth or None)` for every source of a whole-run dataset"
-    device = device or next(model.parameters(), torch.empty(0)).device
-    model.eval(); preds, truth = {}, {}
-    for i, (src, key) in enumerate(zip(ds.sources, run_keys(ds.sources))):
-        s = ds[i]
-        preds.setdefault(src.subject, {})[key] = predict_sample(model, s, window_for(cfg, src.n_tr), device, dtype)
-        if 'fmri' in s: truth.setdefault(src.subject, {})[key] = s['fmri'][:src.n_tr].numpy()
-    return preds, (truth or None)
 
 # %% ../nbs/05a_encoder.ipynb #38ba97d0
 def run_folder(cfg, checkpoint) -> Path:
@@ -243,6 +234,16 @@ def from_run(cls:Encoder, runs, # run id, folder, or a list of them (an ensemble
         out['stats'].append(FeatureStats.load(st)); out['weights'].append(which)
     return cls(**out, run_dirs=dirs, device=dev, weighting=weighting)
 
+@patch(cls_method=True)
+def from_model(cls:Encoder, model, # a model in memory, e.g. during training
+               cfg, # its config
+               stats:FeatureStats, # the feature statistics it was trained with
+               run_dir='.', # the folder it will be saved in
+               device='cpu') -> Encoder:
+    "An `Encoder` of one model in memory, in evaluation mode"
+    return cls([model.eval()], [cfg], [stats], [run_dir], ['in memory'], device=device)
+
+
 # %% ../nbs/05a_encoder.ipynb #b4bf24a6
 @patch
 def check_features(self:Encoder, feats:dict, absent=()) -> tuple:
@@ -363,5 +364,3 @@ def predict_sources(self:Encoder, sources, # Sources, or a whole-run dataset (it
         preds.setdefault(src.subject, {})[key] = self.predict(feats, [src.subject], population=False, absent=gone)[src.subject]
         if 'fmri' in s: truth.setdefault(src.subject, {})[key] = s['fmri'][:src.n_tr].numpy()
     return preds, (truth or None)
-
-Encoder.predict_dataset = Encoder.predict_sources

@@ -14,7 +14,7 @@ import algonauts
 from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate, valid_keys, set_key
 from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker
 from .model import build_model
-from .encoder import get_device, amp_dtype, _to, predict, open_run
+from .encoder import Encoder, get_device, amp_dtype, _to, open_run
 from .loss import make_loss
 from .extract import SPEC_FILE
 from . import metrics
@@ -212,12 +212,13 @@ class LossLogCB(Callback):
 
 # %% ../nbs/06_train.ipynb #cc64b7be
 class ValidationCB(Callback):
-    "Official metric on `val_ds` after every epoch"
+    "Official metric on `val_ds` (raw whole runs) after every epoch, predicted by an `Encoder` of the model in memory"
     order = 10
     def __init__(self, val_ds): self.val_ds = val_ds
     def after_epoch(self, learn):
         model = getattr(learn, 'eval_model', learn.model)
-        preds, truth = predict(model, self.val_ds, learn.cfg, learn.device, learn.dtype)
+        enc = Encoder.from_model(model, learn.cfg, learn.train_ds.stats, learn.run_dir, learn.device)
+        preds, truth = enc.predict_sources(self.val_ds)
         res = metrics.score(preds, truth, trim=learn.cfg.train.trim)
         learn.val = res
         learn.metrics.update({'val/score': res.score, **{f'val/{s}': v for s, v in res.per_subject.items()}})
@@ -477,15 +478,15 @@ def train(cfg, force:bool=False) -> dict:
     with _removed_on_failure([run_dir] if created else [], run_dir/'last.pt', run_dir/'best.pt'):
         train_src = split_sources(cfg, 'train')
         stats = _stats(cfg, train_src, run_dir/'stats.npz')
-        val_ds = dataset(cfg, 'val', stats, windows=False)
+        val_ds = dataset(cfg, 'val', windows=False)  # raw whole runs: the Encoder normalises them
         model = _init_model(cfg, run_dir)
         if cfg.model.kind == 'ridge':
             model.fit(_whole_runs(FMRIDataset(cfg, train_src, stats, windows=False)))
             atomic_save(model.state_dict(), run_dir/'best.pt')
             best_epoch = 1
         else: best_epoch = _learn(cfg, model, FMRIDataset(cfg, train_src, stats), run_dir, val_ds).best_epoch
-    model.load_state_dict(torch.load(run_dir/'best.pt'))
-    res = metrics.score(*predict(model, val_ds, cfg, get_device(cfg.train.device)), trim=cfg.train.trim)
+    enc = Encoder.from_run(run_dir, cfg, weights='best', device=cfg.train.device)  # the saved run, as submissions load it
+    res = metrics.score(*enc.predict_sources(val_ds), trim=cfg.train.trim)
     with atomic(run_dir/'val_parcel_r.npz') as tmp: np.savez(tmp, **res.per_parcel)  # per-parcel weights for ensembles
     result = dict(run_id=run_dir.name, run_dir=str(run_dir), best_epoch=best_epoch, best_score=res.score,
                   per_subject=res.per_subject, n_train=len(train_src), n_val=len(val_ds.sources))
