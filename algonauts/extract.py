@@ -9,24 +9,23 @@ from __future__ import annotations
 import argparse, ast, csv, dataclasses, hashlib, inspect, json, math, os, re, shutil, sys, time, typing, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
 import numpy as np, torch, yaml
-from .config import TR, ConfigError, read_yaml, read_features_yaml, atomic, parse_overrides
+from .config import TR, ConfigError, read_yaml, read_features_yaml, atomic, parse_overrides, rule, check_value
 from .data import DataError, clip_name, clip_kind, clip_stems, TRANSCRIPT_COLUMNS
 
 # %% auto #0
 __all__ = ['KINDS', 'HF_KINDS', 'POOLS', 'DTYPES', 'MAX_CONTEXT', 'MAX_FRAMES', 'MAX_FPS', 'STREAM_NAME', 'APPLIES', 'TYPE_NAMES',
            'MAX_SHORTFALL', 'READS', 'VIDEO_CLASSIC', 'CLASSIC_SIZE', 'AUDIO_NFFT', 'AUDIO_BLOCK', 'FRAME_BLOCK',
-           'TOP_DB', 'SPEC_FILE', 'EXTRAS', 'n_trs', 'tr_windows', 'Bound', 'StreamSpec', 'ExtractConfig',
-           'extract_config', 'clip_pattern', 'stimuli', 'output_path', 'synthetic_movie', 'movie_duration', 'MovieInfo',
-           'probe_movie', 'movie_rows', 'iter_frames', 'read_audio', 'pool_rows', 'pool_blocks', 'frame_stats',
-           'video_classic', 'audio_classic', 'audio_classic_width', 'pick_device', 'pool_tokens', 'select_layers',
-           'HFModel', 'VisionModel', 'frame_windows', 'vision_features', 'AudioModel', 'audio_windows',
-           'audio_features', 'read_transcript', 'TextModel', 'text_features', 'load_model', 'stream_width',
-           'clip_features', 'write_file', 'save_features', 'spec_record', 'read_record', 'feature_files',
-           'check_settings', 'check_feature_file', 'clip_rows', 'stream_plan', 'extract_stream', 'update_features_yaml',
-           'need_extras', 'writable_dir', 'check_inputs', 'extract', 'record_settings', 'read_settings',
-           'records_config', 'settings_config', 'cache_path', 'extract_movie', 'extract_cli']
+           'TOP_DB', 'SPEC_FILE', 'EXTRAS', 'n_trs', 'tr_windows', 'StreamSpec', 'ExtractConfig', 'extract_config',
+           'clip_pattern', 'stimuli', 'output_path', 'synthetic_movie', 'movie_duration', 'MovieInfo', 'probe_movie',
+           'movie_rows', 'iter_frames', 'read_audio', 'pool_rows', 'pool_blocks', 'frame_stats', 'video_classic',
+           'audio_classic', 'audio_classic_width', 'pick_device', 'pool_tokens', 'select_layers', 'HFModel',
+           'VisionModel', 'frame_windows', 'vision_features', 'AudioModel', 'audio_windows', 'audio_features',
+           'read_transcript', 'TextModel', 'text_features', 'load_model', 'stream_width', 'clip_features', 'write_file',
+           'save_features', 'spec_record', 'read_record', 'feature_files', 'check_settings', 'check_feature_file',
+           'clip_rows', 'stream_plan', 'extract_stream', 'update_features_yaml', 'need_extras', 'writable_dir',
+           'check_inputs', 'extract', 'record_settings', 'read_settings', 'records_config', 'settings_config',
+           'cache_path', 'extract_movie', 'extract_cli']
 
 # %% ../nbs/11_extract.ipynb #7dd34d6c
 def n_trs(duration:float, tr:float=TR) -> int:
@@ -44,36 +43,27 @@ HF_KINDS = ('video', 'image', 'audio', 'text')
 POOLS = ('mean', 'mean_std')
 DTYPES = ('float16', 'float32')  # storage dtypes of the feature files
 
-@dataclass(frozen=True)
-class Bound:
-    "Numbers a key allows: finite, `lo <= v <= hi` (`lo < v` when `above`)"
-    lo: float = 0.0
-    hi: float = math.inf
-    above: bool = False
-    def __contains__(self, v) -> bool: return math.isfinite(v) and (v > self.lo if self.above else v >= self.lo) and v <= self.hi
-    def __str__(self): return f"{'>' if self.above else '>='} {self.lo:g}" + (f" and <= {self.hi:g}" if self.hi < math.inf else ' and finite')
-
 MAX_CONTEXT, MAX_FRAMES, MAX_FPS = 120.0, 256, 240.0  # seconds a window reaches back, frames per window, frames per second
 
 @dataclass
 class StreamSpec:
-    kind: Annotated[str, KINDS] = ''  # one of KINDS
+    kind: str = rule('', choices=KINDS)  # one of KINDS
     model: str = ''  # Hugging Face model id or local folder (HF kinds)
     folder: str = ''  # folder under FEATURES_DIR (default: the stream name)
     layers: list = field(default_factory=lambda: [-1])  # hidden-state indices, concatenated (0 = embeddings)
-    pool: Annotated[str, POOLS] = 'mean'  # 'mean' or 'mean_std' over tokens and frames
-    context: Annotated[float, Bound(0, MAX_CONTEXT)] = 0.0  # seconds before each TR that its window also covers
-    frames: Annotated[int, Bound(0, MAX_FRAMES)] = 0  # frames per window (video: 0 = the model's num_frames; image/video_classic: 0 = 8)
-    fps: Annotated[float, Bound(0, MAX_FPS)] = 0.0  # frame sampling rate (0: frames / window length)
-    sample_rate: Annotated[int, Bound(1000, 192_000)] = 16000  # audio resampling rate (HF audio: the feature extractor's rate wins)
-    context_words: Annotated[int, Bound(0, 100_000)] = 256  # text: words before the TR fed to the language model
-    n_mfcc: Annotated[int, Bound(1, 128)] = 20  # audio_classic: number of MFCCs
-    batch_size: Annotated[int, Bound(1, 4096)] = 16  # windows per forward pass
+    pool: str = rule('mean', choices=POOLS)  # 'mean' or 'mean_std' over tokens and frames
+    context: float = rule(0.0, ge=0, le=MAX_CONTEXT)  # seconds before each TR that its window also covers
+    frames: int = rule(0, ge=0, le=MAX_FRAMES)  # frames per window (video: 0 = the model's num_frames; image/video_classic: 0 = 8)
+    fps: float = rule(0.0, ge=0, le=MAX_FPS)  # frame sampling rate (0: frames / window length)
+    sample_rate: int = rule(16000, ge=1000, le=192_000)  # audio resampling rate (HF audio: the feature extractor's rate wins)
+    context_words: int = rule(256, ge=0, le=100_000)  # text: words before the TR fed to the language model
+    n_mfcc: int = rule(20, ge=1, le=128)  # audio_classic: number of MFCCs
+    batch_size: int = rule(16, ge=1, le=4096)  # windows per forward pass
 
 @dataclass
 class ExtractConfig:
-    tr: Annotated[float, Bound(0, above=True)] = TR  # seconds per row
-    dtype: Annotated[str, DTYPES] = 'float16'  # storage dtype: float16 or float32
+    tr: float = rule(TR, gt=0)  # seconds per row
+    dtype: str = rule('float16', choices=DTYPES)  # storage dtype: float16 or float32
     streams: dict = field(default_factory=dict)  # stream name -> StreamSpec
 
 # %% ../nbs/11_extract.ipynb #86ce2808
@@ -85,20 +75,17 @@ APPLIES = {'model': HF_KINDS, 'layers': HF_KINDS, 'frames': ('video', 'image', '
 TYPE_NAMES = {float: 'a number', int: 'an integer', str: 'a string', list: 'a list', dict: 'a mapping'}
 
 def _rules(cls) -> dict:
-    "{key: (type, choices or Bound or None)} of a config dataclass, from its annotations"
-    hints = typing.get_type_hints(cls, globalns=globals(), include_extras=True)
-    return {k: typing.get_args(h)[:2] if typing.get_origin(h) is Annotated else (h, None) for k, h in hints.items()}
+    "{key: (type, rule)} of a config dataclass: its annotation and the checks of its `rule` (empty: none)"
+    hints = typing.get_type_hints(cls, globalns=globals())
+    return {f.name: (hints[f.name], dict(f.metadata)) for f in dataclasses.fields(cls)}
 
-def _check(v, tp, rule, key:str, src:str):
-    "`v` as type `tp` when it obeys `rule`, else a ConfigError naming `key`, the value and what is allowed"
+def _check(v, tp, check:dict, key:str, src:str):
+    "`v` as type `tp` when it obeys `check` (the training config's `check_value`), else a ConfigError naming the file and `key`"
     num = isinstance(v, (int, float)) and not isinstance(v, bool)
     ok = {float: num, int: num and isinstance(v, int), str: isinstance(v, str), list: isinstance(v, list), dict: isinstance(v, dict)}[tp]
     if not ok: raise ConfigError(f"{src}: {key}: expected {TYPE_NAMES[tp]}, got {v!r}")
-    v = float(v) if tp is float else v
-    if rule is not None and v not in rule:
-        allowed = f"one of {list(rule)}" if isinstance(rule, tuple) else f"a number {rule}"
-        raise ConfigError(f"{src}: {key}: {v!r} is not allowed; expected {allowed}")
-    return v
+    try: return check_value(key, float(v) if tp is float else v, check)
+    except ConfigError as e: raise ConfigError(f"{src}: {e}") from None
 
 # %% ../nbs/11_extract.ipynb #35b53359
 def _spec(name, d, src:str) -> StreamSpec:
@@ -111,7 +98,7 @@ def _spec(name, d, src:str) -> StreamSpec:
     if bad: raise ConfigError(f"{src}: stream {name!r}: unknown keys {bad}; valid keys: {list(rules)}")
     if isinstance(d.get('layers'), int) and not isinstance(d['layers'], bool): d = {**d, 'layers': [d['layers']]}
     s = StreamSpec(**{k: _check(v, *rules[k], f'{key}.{k}', src) for k, v in d.items()})
-    if s.kind not in KINDS: raise ConfigError(f"{src}: {key}.kind: {s.kind!r} is not one of {list(KINDS)}")
+    if not s.kind: raise ConfigError(f"{src}: {key}: no 'kind'; expected one of {list(KINDS)}")  # a given kind was checked
     if s.kind in HF_KINDS and not s.model: raise ConfigError(f"{src}: {key}: kind {s.kind!r} needs a 'model' (Hugging Face id or local folder)")
     if not s.layers or not all(isinstance(l, int) and not isinstance(l, bool) for l in s.layers):
         raise ConfigError(f"{src}: {key}.layers: expected a non-empty list of integers, got {s.layers!r}")
