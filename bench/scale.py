@@ -62,17 +62,20 @@ def _tree(pid:int) -> list:
 class PSSMonitor(threading.Thread):
     "Samples the summed Pss of this process and its descendants every `every` s; `phase(name)` starts a new peak"
     def __init__(self, every:float=0.2):
-        super().__init__(daemon=True)
-        self.every, self.name, self.peaks, self.lock = every, None, {}, threading.Lock()
-    def phase(self, name): self.sample(); self.name = name
+        super().__init__(daemon=True)  # (`name` is the thread's own attribute: the phase is `current`)
+        self.every, self.current, self.peaks, self.lock = every, None, {}, threading.Lock()
+    def phase(self, name): self.sample(); self.current = name
     def sample(self):
         rs = [_rollup(p) for p in _tree(os.getpid())]
-        tot = {k: sum(r.get(k, 0) for r in rs) for k in ('Pss', 'Pss_Anon')}
+        pss, anon = (sum(r.get(k, 0) for r in rs) / MiB for k in ('Pss', 'Pss_Anon'))
         with self.lock:
-            if self.name and tot['Pss'] > self.peaks.get(self.name, {}).get('pss', -1):
-                self.peaks[self.name] = dict(pss=tot['Pss'] / MiB, anon=tot['Pss_Anon'] / MiB, procs=len(rs))
+            if self.current and pss > self.peaks.get(self.current, {}).get('pss', -1):
+                self.peaks[self.current] = dict(pss=pss, anon=anon, procs=len(rs))
     def run(self):
-        while True: self.sample(); time.sleep(self.every)
+        while True:
+            try: self.sample()
+            except (OSError, ValueError, IndexError): pass  # a process that ended while it was read: the next sample counts
+            time.sleep(self.every)
 
 
 def _trs(batch) -> int: return int(batch['mask'].sum())
