@@ -463,13 +463,12 @@ def _write_brain(files:dict, clip:Clip, z, brain:dict, keys:dict, seed:int) -> l
 
 # %% ../nbs/02_simulate.ipynb #fe7187d5
 def _write_small(out:Path, clips:list, spec:SimSize, size:str, seed:int):
-    "Atlas, target_sample_number, features.yaml (in FEATURES_DIR, and beside it for older readers) and the ground-truth README"
+    "Atlas, target_sample_number, features.yaml (in FEATURES_DIR) and the ground-truth README"
     vol = atlas_volume(seed)
     for s in SUBJECTS:
         write_atlas(atlas_path(out/'fmri', s), vol)
         for ts in ('s7', 'ood'): save_npy(samples_path(out/'fmri', s, ts), {c.name: c.n_tr for c in clips if c.split == ts})
-    for f in (out/'features'/'features.yaml', out/'features.yaml'):
-        with atomic(f) as tmp: tmp.write_text(features_yaml(spec.widths, size))
+    with atomic(out/'features'/'features.yaml') as tmp: tmp.write_text(features_yaml(spec.widths, size))
     with atomic(out/'ground_truth'/'README.md') as tmp: tmp.write_text(GROUND_TRUTH_README)
 
 # %% ../nbs/02_simulate.ipynb #eea0aa4c

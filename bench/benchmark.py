@@ -46,7 +46,7 @@ def _config(sim:Path, out:Path, kind:str, run_name:str=None, seed:int=None, over
     from algonauts.config import load_config
     vals = {'model.kind': kind, 'logging.wandb_mode': 'disabled', 'logging.progress': False, 'logging.run_name': run_name}
     if seed is not None: vals['train.seed'] = seed
-    return load_config(ROOT/PARAMS, sim/'features.yaml', overrides=list(overrides), values=vals, data_dir=sim/'fmri',
+    return load_config(ROOT/PARAMS, sim/'features'/'features.yaml', overrides=list(overrides), values=vals, data_dir=sim/'fmri',
                        features_dir=sim/'features', outputs_dir=out)
 
 
@@ -241,7 +241,7 @@ def main(argv=None):
     if a.worker:
         return worker(a.worker, sim, out, a.models[0], out/f"{a.worker}-{run_name(a.models[0], a.seed if a.worker == 'pipeline' else a.seeds, a.set)}.json",
                       a.seed, a.seeds, a.set, a.threads)
-    for f in ('features.yaml', 'ground_truth/s7.h5', 'ground_truth/ood.h5'):
+    for f in ('features/features.yaml', 'ground_truth/s7.h5', 'ground_truth/ood.h5'):
         if not (sim/f).exists(): p.error(f"{sim/f} not found: simulate first (algonauts-simulate {sim} --size small)")
     if a.threads < 1: p.error(f"--threads {a.threads}: expected at least 1")
     if a.seeds < 1: p.error(f"--seeds {a.seeds}: expected at least 1")

@@ -24,7 +24,7 @@ def denoised_twin(sim:Path, twin:Path) -> Path:
     from algonauts.config import SUBJECTS
     from algonauts.data import fmri_path
     from algonauts.simulate import signal_path
-    for name in ('features', 'features.yaml', 'ground_truth', 'simulate.json', 'stimuli'):
+    for name in ('features', 'ground_truth', 'simulate.json', 'stimuli'):
         if (sim/name).exists() and not (twin/name).exists():
             twin.mkdir(parents=True, exist_ok=True); (twin/name).symlink_to(sim/name)
     for s in SUBJECTS:

@@ -36,7 +36,7 @@ MiB = 2 ** 20
 def _config(sim:Path, out:Path, kind:str, overrides=()):
     from algonauts.config import load_config
     vals = {'model.kind': kind, 'logging.wandb_mode': 'disabled', 'logging.progress': False}
-    return load_config(ROOT/PARAMS, sim/'features.yaml', overrides=list(overrides), values=vals, data_dir=sim/'fmri',
+    return load_config(ROOT/PARAMS, sim/'features'/'features.yaml', overrides=list(overrides), values=vals, data_dir=sim/'fmri',
                        features_dir=sim/'features', outputs_dir=out)
 
 
@@ -270,7 +270,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     sim, out = a.sim.resolve(), a.out.resolve()
     if a.worker: return worker(a.worker, sim, out, a, out/f'scale-{a.worker}.json')
-    if not (sim/'features.yaml').exists(): p.error(f"{sim/'features.yaml'} not found: simulate first (algonauts-simulate {sim} --size full)")
+    if not (sim/'features'/'features.yaml').exists(): p.error(f"{sim/'features'/'features.yaml'} not found: simulate first (algonauts-simulate {sim} --size full)")
     out.mkdir(parents=True, exist_ok=True)
     child = [x for x in argv if x not in a.models and x != '--models']
     rows = []

@@ -9,7 +9,7 @@ def main(sim, out, *overrides):
     torch.set_num_threads(2)
     sim, out = Path(sim), Path(out)
     vals = {'logging.wandb_mode': 'disabled', 'logging.progress': False, **parse_overrides(list(overrides))}
-    cfg = load_config('configs/small.yaml', sim/'features.yaml', values=vals, data_dir=sim/'fmri',
+    cfg = load_config('configs/small.yaml', sim/'features'/'features.yaml', values=vals, data_dir=sim/'fmri',
                       features_dir=sim/'features', outputs_dir=out)
     t = time.time(); res = T.train(cfg); secs = time.time() - t
     hist = [json.loads(l) for l in (Path(res['run_dir'])/'metrics.jsonl').read_text().splitlines()] if cfg.model.kind != 'ridge' else []
