@@ -14,9 +14,9 @@ from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, In
 
 # %% auto #0
 __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'TRANSCRIPT_COLUMNS',
-           'FLOAT_DTYPES', 'SPLITS', 'STD_FLOOR', 'CHUNK', 'M_MMAP_THRESHOLD', 'MMAP_THRESHOLD', 'DataError',
-           'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind', 'clip_name', 'clip_stems',
-           'season', 'movie', 'Run', 'check_dir', 'read_mark', 'check_complete', 'open_h5', 'index_runs',
+           'FLOAT_DTYPES', 'SPLITS', 'STD_FLOOR', 'CHUNK', 'WORKER_CONTEXT', 'M_MMAP_THRESHOLD', 'MMAP_THRESHOLD',
+           'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind', 'clip_name',
+           'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'read_mark', 'check_complete', 'open_h5', 'index_runs',
            'feature_file', 'open_feature', 'check_width', 'fit_length', 'read_rows', 'check_length', 'in_split',
            'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'chunks',
            'scan_feature', 'feature_stats', 'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate',
@@ -456,6 +456,7 @@ def collate(samples:list) -> dict:
 
 # %% ../nbs/01_data.ipynb #e6d363b4
 import ctypes
+WORKER_CONTEXT = 'spawn'  # DataLoader workers start as fresh interpreters: they hold their own small heap, not a copy of the main process's
 M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024  # glibc mallopt parameter; its default threshold in bytes
 
 def lean_worker(worker_id:int=0):
@@ -467,7 +468,8 @@ def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0):
     "A DataLoader over `ds` with the package's collate, a seeded order and lean workers"
     g = torch.Generator().manual_seed(seed)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, collate_fn=collate,
-                                       generator=g, persistent_workers=num_workers > 0, worker_init_fn=lean_worker)
+                                       generator=g, persistent_workers=num_workers > 0, worker_init_fn=lean_worker,
+                                       multiprocessing_context=WORKER_CONTEXT if num_workers else None)
 
 # %% ../nbs/01_data.ipynb #d3decf0c
 def split_sources(cfg, split) -> list:

@@ -12,7 +12,7 @@ import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
 from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate, valid_keys, set_key
-from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker
+from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker, WORKER_CONTEXT
 from .model import build_model
 from .encoder import Encoder, get_device, amp_dtype, _to, open_run
 from .loss import make_loss
@@ -76,10 +76,16 @@ def worker_init(worker_id:int):
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by `start_workers` while the worker started
 
 def start_workers(dl):
-    "`iter(dl)` with the stop signals blocked while its worker processes start"
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    "`iter(dl)`, its worker processes started with the stop signals ignored (a spawned process keeps `SIG_IGN` until `worker_init`)"
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # one that arrives meanwhile waits for the handlers
+    handlers = {}
+    try:
+        for s in STOP_SIGNALS if dl.num_workers else (): handlers[s] = signal.signal(s, signal.SIG_IGN)
+    except ValueError: pass  # not the main thread: the dispositions are not its to change
     try: return iter(dl)
-    finally: signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    finally:
+        for s, h in handlers.items(): signal.signal(s, h)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 # %% ../nbs/06_train.ipynb #3e9b9541
 @patch
@@ -88,6 +94,7 @@ def loader(self:Learner):
     c = self.cfg
     return torch.utils.data.DataLoader(self.train_ds, c.train.batch_size, sampler=self.sampler, collate_fn=collate,
                                        num_workers=c.data.num_workers, worker_init_fn=worker_init,
+                                       multiprocessing_context=WORKER_CONTEXT if c.data.num_workers else None,
                                        pin_memory=self.device.type == 'cuda', generator=torch.Generator().manual_seed(c.train.seed))
 
 @patch

@@ -3,6 +3,8 @@
 `python bench/scale.py --sim /work/fullsim --out /tmp/scale [--models fmri tconv ridge] [--steps 20] [--epoch]`
 
 Each model runs in its own subprocess (`--worker`) on `configs/params.yaml` with `model.kind` set, 2 torch threads.
+Every DataLoader is set up and started as training does it: spawned workers (`algonauts.data.WORKER_CONTEXT`) that
+return freed sample arrays to the OS and ignore stop signals (`algonauts.train.worker_init`, `start_workers`).
 - stats s: feature statistics of the training split, measured once and cached in OUT/stats.npz for the other models.
 - fmri, tconv: *first step s* from the subprocess's start (imports, dataset, model, DataLoader with params.yaml's
   workers, first batch, forward, backward, AdamW step); *steps/s* and *TR/s* over the next `--steps` steps with
@@ -94,12 +96,15 @@ def loader_rates(ds, batch_size:int, n_batches:int, mon:PSSMonitor, tag:str) -> 
     "TR/s of a shuffled DataLoader over `ds` alone, with each number of workers; start-up (first batch) apart"
     import torch
     from algonauts.data import collate
+    from algonauts.train import worker_init, start_workers
+    from algonauts.data import WORKER_CONTEXT
     res = {}
     for w in WORKERS:
         mon.phase(f'{tag}loader_w{w}')
-        dl = torch.utils.data.DataLoader(ds, batch_size, shuffle=True, collate_fn=collate, num_workers=w,
+        dl = torch.utils.data.DataLoader(ds, batch_size, shuffle=True, collate_fn=collate, num_workers=w, worker_init_fn=worker_init,
+                                         multiprocessing_context=WORKER_CONTEXT if w else None,
                                          generator=torch.Generator().manual_seed(0))
-        t = time.time(); it = iter(dl); next(it); res[f'loader_w{w}_start_s'] = time.time() - t
+        t = time.time(); it = start_workers(dl); next(it); res[f'loader_w{w}_start_s'] = time.time() - t
         t, n, k = time.time(), 0, 0
         for b in it:
             n += _trs(b); k += 1
@@ -128,9 +133,10 @@ def train_task(cfg, out:Path, a, mon:PSSMonitor) -> dict:
         opt.zero_grad(set_to_none=True); loss.backward()
         if cfg.train.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
         opt.step()
-    loader = lambda seed: torch.utils.data.DataLoader(ds, cfg.train.batch_size, shuffle=True, collate_fn=collate,
+    loader = lambda seed: torch.utils.data.DataLoader(ds, cfg.train.batch_size, shuffle=True, collate_fn=collate, worker_init_fn=T.worker_init,
+                                                      multiprocessing_context=T.WORKER_CONTEXT if cfg.data.num_workers else None,
                                                       num_workers=cfg.data.num_workers, generator=torch.Generator().manual_seed(seed))
-    dl = loader(0); it = iter(dl); b = next(it); step(b)
+    dl = loader(0); it = T.start_workers(dl); b = next(it); step(b)
     res['first_step_s'] = time.time() - T0
     mon.phase('steps'); t, n = time.time(), 0
     for _ in range(a.steps): b = next(it); step(b); n += _trs(b)
@@ -144,7 +150,7 @@ def train_task(cfg, out:Path, a, mon:PSSMonitor) -> dict:
     res.update(loader_rates(ds, cfg.train.batch_size, a.loader_batches, mon, ''))
     if a.epoch:
         mon.phase('epoch'); t, n = time.time(), 0
-        for b in loader(1): step(b); n += _trs(b)
+        for b in T.start_workers(loader(1)): step(b); n += _trs(b)
         res.update(epoch_s=time.time() - t, epoch_trs=n, epoch_measured=True)
     else: res.update(epoch_s=res['steps_per_epoch'] / res['steps_s'], epoch_measured=False)
     res.update(batch=cfg.train.batch_size, window=cfg.data.window, workers=cfg.data.num_workers)
