@@ -30,11 +30,15 @@ smoke: $(STAMP)
 	env -u DATA_DIR -u FEATURES_DIR $(BIN)/papermill nbs/train.ipynb $(SMOKE_OUT) -k python3
 	@echo "report: $(SMOKE_OUT)"
 
+# The notebooks and the other tests in TEST_WORKERS pytest-xdist workers, then the SLURM tests on their own (one
+# local cluster, one port).
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(PY) -m pytest tests -n $(TEST_WORKERS) --ignore=tests/test_slurm.py
 test: $(STAMP)
-	$(PY) -m pytest tests --durations=8
+	$(PYTEST_PARALLEL) --durations=8 && $(PY) -m pytest tests/test_slurm.py --durations=3
 
 test-slow: $(STAMP)
-	ALGONAUTS_TEST_FLAGS=slow $(PY) -m pytest tests
+	ALGONAUTS_TEST_FLAGS=slow $(PYTEST_PARALLEL) && ALGONAUTS_TEST_FLAGS=slow $(PY) -m pytest tests/test_slurm.py
 
 export: $(STAMP)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
