@@ -455,7 +455,7 @@ def collate(samples:list) -> dict:
     return out
 
 # %% ../nbs/01_data.ipynb #e6d363b4
-import atexit, ctypes
+import atexit, ctypes, multiprocessing
 WORKER_CONTEXT = 'spawn'  # DataLoader workers start as fresh interpreters: they hold their own small heap, not a copy of the main process's
 M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024  # glibc mallopt parameter; its default threshold in bytes
 
@@ -463,7 +463,8 @@ def lean_worker(worker_id:int=0):
     "DataLoader `worker_init_fn` (or a call in one): a sample's arrays go back to the OS when freed, so a worker's heap does not grow over an epoch"
     try: ctypes.CDLL('libc.so.6').mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # a fixed threshold stops glibc raising it (and keeping freed arrays)
     except (OSError, AttributeError): pass  # not glibc: nothing to do
-    atexit.register(os._exit, 0)  # a spawned worker's normal end skips C++ destructors (torch aborts in them, which reads as a crash)
+    if multiprocessing.parent_process() is not None:  # in a worker process only: its normal end skips C++ destructors
+        atexit.register(os._exit, 0)  # (torch aborts in one at a spawned process's exit, which reads as a crashed worker)
 
 def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0):
     "A DataLoader over `ds` with the package's collate, a seeded order and lean workers"
