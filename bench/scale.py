@@ -92,32 +92,35 @@ def _stats(cfg, out:Path, src):
     stats.save(path); return stats, dt
 
 
+def _batches(ds, batch_size:int, workers:int, seed:int):
+    "A shuffled DataLoader over `ds` with training's workers (spawned, `worker_init`), started as training starts it"
+    import torch
+    from algonauts.data import collate, WORKER_CONTEXT
+    from algonauts.train import worker_init, start_workers
+    return start_workers(torch.utils.data.DataLoader(ds, batch_size, shuffle=True, collate_fn=collate, num_workers=workers,
+                                                     worker_init_fn=worker_init, multiprocessing_context=WORKER_CONTEXT if workers else None,
+                                                     generator=torch.Generator().manual_seed(seed)))
+
+
 def loader_rates(ds, batch_size:int, n_batches:int, mon:PSSMonitor, tag:str) -> dict:
     "TR/s of a shuffled DataLoader over `ds` alone, with each number of workers; start-up (first batch) apart"
-    import torch
-    from algonauts.data import collate
-    from algonauts.train import worker_init, start_workers
-    from algonauts.data import WORKER_CONTEXT
     res = {}
     for w in WORKERS:
         mon.phase(f'{tag}loader_w{w}')
-        dl = torch.utils.data.DataLoader(ds, batch_size, shuffle=True, collate_fn=collate, num_workers=w, worker_init_fn=worker_init,
-                                         multiprocessing_context=WORKER_CONTEXT if w else None,
-                                         generator=torch.Generator().manual_seed(0))
-        t = time.time(); it = start_workers(dl); next(it); res[f'loader_w{w}_start_s'] = time.time() - t
+        t = time.time(); it = _batches(ds, batch_size, w, 0); next(it); res[f'loader_w{w}_start_s'] = time.time() - t
         t, n, k = time.time(), 0, 0
         for b in it:
             n += _trs(b); k += 1
             if k == n_batches: break
         res[f'loader_w{w}_trs_s'] = n / (time.time() - t); res[f'loader_w{w}_batches'] = k
-        del it, dl
+        del it
     return res
 
 
 def train_task(cfg, out:Path, a, mon:PSSMonitor) -> dict:
     "fmri / tconv: first step, steps/s with the training DataLoader, model alone, loaders alone, one epoch"
     import torch
-    from algonauts.data import split_sources, FMRIDataset, collate
+    from algonauts.data import split_sources, FMRIDataset
     from algonauts.model import build_model
     from algonauts.loss import make_loss
     from algonauts import train as T
@@ -133,14 +136,11 @@ def train_task(cfg, out:Path, a, mon:PSSMonitor) -> dict:
         opt.zero_grad(set_to_none=True); loss.backward()
         if cfg.train.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
         opt.step()
-    loader = lambda seed: torch.utils.data.DataLoader(ds, cfg.train.batch_size, shuffle=True, collate_fn=collate, worker_init_fn=T.worker_init,
-                                                      multiprocessing_context=T.WORKER_CONTEXT if cfg.data.num_workers else None,
-                                                      num_workers=cfg.data.num_workers, generator=torch.Generator().manual_seed(seed))
-    dl = loader(0); it = T.start_workers(dl); b = next(it); step(b)
+    it = _batches(ds, cfg.train.batch_size, cfg.data.num_workers, 0); b = next(it); step(b)
     res['first_step_s'] = time.time() - T0
     mon.phase('steps'); t, n = time.time(), 0
     for _ in range(a.steps): b = next(it); step(b); n += _trs(b)
-    dt = time.time() - t; res.update(steps_s=a.steps / dt, trs_s=n / dt, steps=a.steps, steps_per_epoch=len(dl))
+    dt = time.time() - t; res.update(steps_s=a.steps / dt, trs_s=n / dt, steps=a.steps, steps_per_epoch=len(it))
     del it
     mon.phase('model_alone')
     for _ in range(2): step(b)
@@ -150,7 +150,7 @@ def train_task(cfg, out:Path, a, mon:PSSMonitor) -> dict:
     res.update(loader_rates(ds, cfg.train.batch_size, a.loader_batches, mon, ''))
     if a.epoch:
         mon.phase('epoch'); t, n = time.time(), 0
-        for b in T.start_workers(loader(1)): step(b); n += _trs(b)
+        for b in _batches(ds, cfg.train.batch_size, cfg.data.num_workers, 1): step(b); n += _trs(b)
         res.update(epoch_s=time.time() - t, epoch_trs=n, epoch_measured=True)
     else: res.update(epoch_s=res['steps_per_epoch'] / res['steps_s'], epoch_measured=False)
     res.update(batch=cfg.train.batch_size, window=cfg.data.window, workers=cfg.data.num_workers)
