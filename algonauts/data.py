@@ -15,12 +15,13 @@ from .config import N_PARCELS, TR, SUBJECTS, MOVIES, OOD_MOVIES, ConfigError, In
 # %% auto #0
 __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'OOD_RE', 'FEATURE_EXTS', 'TRANSCRIPT_COLUMNS',
            'FLOAT_DTYPES', 'SPLITS', 'STD_FLOOR', 'CHUNK', 'WORKER_CONTEXT', 'M_MMAP_THRESHOLD', 'MMAP_THRESHOLD',
-           'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind', 'clip_name',
-           'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'read_mark', 'check_complete', 'open_h5', 'index_runs',
-           'feature_file', 'open_feature', 'check_width', 'fit_length', 'read_rows', 'check_length', 'in_split',
-           'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats', 'check_finite', 'chunks',
-           'scan_feature', 'feature_stats', 'window_starts', 'window_items', 'fmri_stats', 'FMRIDataset', 'collate',
-           'lean_worker', 'make_loader', 'split_sources', 'fit_stats', 'dataset']
+           'MAIN_GUARD', 'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind',
+           'clip_name', 'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'read_mark', 'check_complete', 'open_h5',
+           'index_runs', 'feature_file', 'NpyRows', 'open_feature', 'check_width', 'fit_length', 'read_rows',
+           'check_length', 'in_split', 'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats',
+           'check_finite', 'standardise', 'chunks', 'scan_feature', 'feature_stats', 'window_starts', 'window_items',
+           'fmri_stats', 'FMRIDataset', 'collate', 'lean_worker', 'check_main_guard', 'make_loader', 'split_sources',
+           'fit_stats', 'dataset']
 
 # %% ../nbs/01_data.ipynb #1fd86d1e
 class DataError(InputError):
@@ -174,19 +175,53 @@ def feature_file(features_dir, stream_dir, clip, stream='') -> Path:
     return found[0]
 
 # %% ../nbs/01_data.ipynb #d17ff48d
+import math
 FLOAT_DTYPES = ('float16', 'float32', 'float64')  # feature dtypes accepted
 
+class NpyRows:
+    "Rows of a C-order .npy file read on demand, the file opened per read: nothing is mapped, so its pages stay in the OS cache and out of every process's memory"
+    def __init__(self, path, shape:tuple, dtype, offset:int):
+        self.path, self.shape, self.dtype, self.offset = Path(path), tuple(shape), np.dtype(dtype), offset
+        self.ndim, self.row = len(self.shape), math.prod(self.shape[1:]) * self.dtype.itemsize  # bytes per row
+
+    def __len__(self): return self.shape[0]
+    def __repr__(self): return f"NpyRows({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
+
+    def read(self, start:int, stop:int) -> np.ndarray:
+        "Rows `start..stop` (0 <= start <= stop <= len) as a new array"
+        out = np.empty((stop - start,) + self.shape[1:], self.dtype)
+        buf, pos = memoryview(out.reshape(-1).view(np.uint8)), self.offset + start * self.row
+        with open(self.path, 'rb', buffering=0) as f:
+            f.seek(pos); got = 0
+            while got < len(buf):
+                n = f.readinto(buf[got:])
+                if not n: raise DataError(f"{self.path}: the file ends at byte {pos + got}; its header says shape {self.shape} ({self.dtype})")
+                got += n
+        return out
+
+    def __getitem__(self, i):
+        if isinstance(i, tuple): return self[i[0]][(slice(None),) + i[1:]] if isinstance(i[0], slice) else np.asarray(self)[i]
+        if isinstance(i, slice) and i.step in (None, 1):
+            start, stop, _ = i.indices(len(self)); return self.read(start, max(start, stop))
+        if isinstance(i, (int, np.integer)):
+            j = int(i) + (len(self) if i < 0 else 0)
+            if not 0 <= j < len(self): raise IndexError(f"row {i} of {len(self)} in {self.path}")
+            return self.read(j, j + 1)[0]
+        return self.read(0, len(self))[i]  # any other index: read the rows, then index them
+
+    def __array__(self, dtype=None, copy=None): x = self.read(0, len(self)); return x if dtype is None else x.astype(dtype)
+
 def _npy(path):
-    "Memory-mapped array of a .npy file whose header matches its size and holds no Python objects"
+    "`NpyRows` of a .npy file whose header matches its size and holds no Python objects (a memory map if Fortran-ordered or 0-D)"
     with open(path, 'rb') as f:
         version = npformat.read_magic(f)
         read = {(1, 0): npformat.read_array_header_1_0, (2, 0): npformat.read_array_header_2_0}.get(version)
         if read is None: return np.load(path, mmap_mode='r')  # version 3.0 (unicode field names): NumPy checks it
-        shape, _, dtype = read(f); offset = f.tell()
+        shape, fortran, dtype = read(f); offset = f.tell()
     if dtype.hasobject: raise DataError(f"{path}: holds Python objects (dtype {dtype}); expected a numeric array ({', '.join(FLOAT_DTYPES)})")
-    need, size = offset + int(np.prod(shape)) * dtype.itemsize, Path(path).stat().st_size
+    need, size = offset + math.prod(shape) * dtype.itemsize, Path(path).stat().st_size
     if size < need: raise DataError(f"{path}: truncated .npy file: {size} bytes, its header (shape {shape}, {dtype}) needs {need}")
-    return np.load(path, mmap_mode='r')
+    return np.load(path, mmap_mode='r') if fortran or not shape else NpyRows(path, shape, dtype, offset)
 
 def _open(path):
     if path.suffix == '.npy': return _npy(path)
@@ -222,11 +257,11 @@ def fit_length(x, n:int):
     if len(x) == 0: raise DataError("empty feature array")
     return np.concatenate([x, np.repeat(x[-1:], n - len(x), 0)]) if len(x) < n else x
 
-def read_rows(x, start:int, stop:int):
-    "Rows `start..stop` of lazy `x`, edge-padded past its end, read without loading the rest"
+def read_rows(x, start:int, stop:int) -> np.ndarray:
+    "Rows `start..stop` of lazy `x`, edge-padded past its end, read without loading the rest; a writable array"
     n = len(x)
     if start >= n: return np.repeat(np.asarray(x[n-1:n]), stop - start, 0)
-    return fit_length(x[start:min(stop, n)], stop - start)
+    return np.require(fit_length(x[start:min(stop, n)], stop - start), requirements='W')  # a memory map's rows are copied
 
 def check_length(rows:int, n_tr:int, path, clip, stream, max_mismatch:int, target='the fMRI run'):
     "A `DataError` naming file, clip and both lengths when `rows` and `n_tr` differ by more than `max_mismatch`"
@@ -308,6 +343,11 @@ def check_finite(x, path, what, start=0):
     if not np.isfinite(x).all():
         raise DataError(f"{path}: {what} contains NaN or Inf (first at row {start + int(np.argwhere(~np.isfinite(x))[0][0])})")
     return x
+
+def standardise(x:np.ndarray, stats:FeatureStats=None, stream:str='') -> torch.Tensor:
+    "Features `x` (T,D) as a new float32 tensor, standardised with the mean and std of `stream` in `stats` when given"
+    t = torch.empty(x.shape, dtype=torch.float32); t.copy_(torch.from_numpy(x))  # one pass: copy and convert
+    return t if stats is None else t.sub_(torch.from_numpy(stats.mean[stream])).div_(torch.from_numpy(stats.std[stream]))
 
 def _stamp(path) -> tuple: st = os.stat(path); return (str(path), st.st_size, st.st_mtime_ns)
 
@@ -420,9 +460,8 @@ def _feats(self:FMRIDataset, src:Source, start, length):
     for st, on in zip(self.streams, present):
         if not on: feats[st] = torch.zeros(length, self.cfg.input_dims[st]); continue
         path = self.files[(src.clip, st)]
-        x = check_finite(read_rows(self._handle(path), start, start + length).astype('f4'), path, f"stream {st!r}", start)
-        if self.stats is not None and self.cfg.data.normalize_features: x = (x - self.stats.mean[st]) / self.stats.std[st]
-        feats[st] = torch.from_numpy(np.ascontiguousarray(x))
+        x = standardise(read_rows(self._handle(path), start, start + length), self.stats if self.cfg.data.normalize_features else None, st)
+        feats[st] = x; check_finite(x.numpy(), path, f"stream {st!r}", start)
     return feats, torch.tensor(present)
 
 @patch
@@ -440,22 +479,31 @@ def __getitem__(self:FMRIDataset, i):
     return out
 
 # %% ../nbs/01_data.ipynb #9cc6ceea
-def _pad(x, n): return torch.cat([x, x.new_zeros((n - len(x),) + x.shape[1:])]) if len(x) < n else x
+def _empty(like:torch.Tensor, shape:tuple) -> torch.Tensor:
+    "An uninitialised tensor of `like`'s dtype; in a DataLoader worker in shared memory, so the batch reaches the main process without another copy"
+    if torch.utils.data.get_worker_info() is None: return like.new_empty(shape)
+    return like.new(like._typed_storage()._new_shared(math.prod(shape), device=like.device)).resize_(shape)  # as torch's default_collate
+
+def _stack(xs:list, n:int) -> torch.Tensor:
+    "Tensors `xs` (T_i, ...) as one B,n,... tensor, zero past each one's end"
+    out = _empty(xs[0], (len(xs), n) + tuple(xs[0].shape[1:]))
+    for o, x in zip(out, xs): o[:len(x)] = x; o[len(x):] = 0
+    return out
 
 def _loss_mask(s): m = s.get('loss_mask'); return m if m is not None and len(m) == len(s['mask']) else s['mask']
 
 def collate(samples:list) -> dict:
     "Stack samples into a batch, padding the time axis: feats B,T,D; mask, loss_mask B,T; fmri B,T,P"
     n = max(len(s['mask']) for s in samples)
-    out = dict(feats={k: torch.stack([_pad(s['feats'][k], n) for s in samples]) for k in samples[0]['feats']},
+    out = dict(feats={k: _stack([s['feats'][k] for s in samples], n) for k in samples[0]['feats']},
                present=torch.stack([s['present'] for s in samples]), subject=torch.tensor([s['subject'] for s in samples]),
-               mask=torch.stack([_pad(s['mask'], n) for s in samples]), loss_mask=torch.stack([_pad(_loss_mask(s), n) for s in samples]),
+               mask=_stack([s['mask'] for s in samples], n), loss_mask=_stack([_loss_mask(s) for s in samples], n),
                clip=[s['clip'] for s in samples], start=torch.tensor([s['start'] for s in samples]))
-    if 'fmri' in samples[0]: out['fmri'] = torch.stack([_pad(s['fmri'], n) for s in samples])
+    if 'fmri' in samples[0]: out['fmri'] = _stack([s['fmri'] for s in samples], n)
     return out
 
 # %% ../nbs/01_data.ipynb #e6d363b4
-import atexit, ctypes, multiprocessing
+import atexit, ctypes, multiprocessing, sys
 WORKER_CONTEXT = 'spawn'  # DataLoader workers start as fresh interpreters: they hold their own small heap, not a copy of the main process's
 M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024  # glibc mallopt parameter; its default threshold in bytes
 
@@ -466,12 +514,24 @@ def lean_worker(worker_id:int=0):
     if multiprocessing.parent_process() is not None:  # in a worker process only: its normal end skips C++ destructors
         atexit.register(os._exit, 0)  # (torch aborts in one at a spawned process's exit, which reads as a crashed worker)
 
-def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0):
-    "A DataLoader over `ds` with the package's collate, a seeded order and lean workers"
-    g = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, collate_fn=collate,
-                                       generator=g, persistent_workers=num_workers > 0, worker_init_fn=lean_worker,
-                                       multiprocessing_context=WORKER_CONTEXT if num_workers else None)
+MAIN_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__""")
+
+def check_main_guard(main=None):
+    "A `ConfigError` when the main script would run again in every spawned worker (no `if __name__ == '__main__':` in it)"
+    main = sys.modules.get('__main__') if main is None else main
+    path = getattr(main, '__file__', None)  # none in a notebook, a papermill kernel or `python -c`
+    if path is None or not Path(path).is_file(): return
+    if not MAIN_GUARD.search(Path(path).read_text(errors='replace')):
+        raise ConfigError(f"{path}: DataLoader workers start as fresh Python processes that import this script again, "
+                          "so without an `if __name__ == '__main__':` block around the code that trains or predicts, each worker "
+                          "would run it again; put that code in such a block, or set data.num_workers=0")
+
+def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0, sampler=None, worker_init=lean_worker, pin_memory=False):
+    "The DataLoader of `ds` (training's and any other): the package's collate, a seeded order, spawned workers set up by `worker_init`"
+    if num_workers: check_main_guard()
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, sampler=sampler, num_workers=num_workers,
+                                       collate_fn=collate, generator=torch.Generator().manual_seed(seed), pin_memory=pin_memory,
+                                       worker_init_fn=worker_init, multiprocessing_context=WORKER_CONTEXT if num_workers else None)
 
 # %% ../nbs/01_data.ipynb #d3decf0c
 def split_sources(cfg, split) -> list:

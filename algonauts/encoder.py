@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, torch, yaml
 from fastcore.basics import patch
 from .config import Config, PathsCfg, N_PARCELS, ConfigError, from_yaml, checkpoint_root, resolve_paths, safe_name
-from .data import DataError, FMRIDataset, FeatureStats, collate, check_finite
+from .data import DataError, FMRIDataset, FeatureStats, collate, check_finite, standardise
 from .model import build_model
 
 # %% auto #0
@@ -273,8 +273,7 @@ def _sample(cfg, stats:FeatureStats, feats:dict, absent, T:int) -> dict:
         a = feats.get(s)
         present.append(a is not None and s not in absent and bool(np.any(a)))
         if not present[-1]: x[s] = torch.zeros(T, cfg.input_dims[s]); continue
-        if stats is not None and cfg.data.normalize_features: a = (a - stats.mean[s]) / stats.std[s]
-        x[s] = torch.from_numpy(np.ascontiguousarray(a))
+        x[s] = standardise(a, stats if cfg.data.normalize_features else None, s)
     return dict(feats=x, present=torch.tensor(present), subject=0, mask=torch.ones(T, dtype=torch.bool), clip='', start=0)
 
 # %% ../nbs/05a_encoder.ipynb #065f9e0b

@@ -12,7 +12,7 @@ import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
 from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate, valid_keys, set_key
-from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker, WORKER_CONTEXT
+from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker, make_loader
 from .model import build_model
 from .encoder import Encoder, get_device, amp_dtype, _to, open_run
 from .loss import make_loss
@@ -92,10 +92,8 @@ def start_workers(dl):
 def loader(self:Learner):
     "Batches in the sampler's order; its own generator keeps the global random stream untouched; pinned memory on CUDA"
     c = self.cfg
-    return torch.utils.data.DataLoader(self.train_ds, c.train.batch_size, sampler=self.sampler, collate_fn=collate,
-                                       num_workers=c.data.num_workers, worker_init_fn=worker_init,
-                                       multiprocessing_context=WORKER_CONTEXT if c.data.num_workers else None,
-                                       pin_memory=self.device.type == 'cuda', generator=torch.Generator().manual_seed(c.train.seed))
+    return make_loader(self.train_ds, c.train.batch_size, sampler=self.sampler, num_workers=c.data.num_workers, seed=c.train.seed,
+                       worker_init=worker_init, pin_memory=self.device.type == 'cuda')
 
 @patch
 def one_batch(self:Learner):

@@ -3,14 +3,14 @@
 `python bench/scale.py --sim /work/fullsim --out /tmp/scale [--models fmri tconv ridge] [--steps 20] [--epoch]`
 
 Each model runs in its own subprocess (`--worker`) on `configs/params.yaml` with `model.kind` set, 2 torch threads.
-Every DataLoader is set up and started as training does it: spawned workers (`algonauts.data.WORKER_CONTEXT`) that
-return freed sample arrays to the OS and ignore stop signals (`algonauts.train.worker_init`, `start_workers`).
+Every DataLoader is built and started as training does it (`algonauts.data.make_loader`, `algonauts.train.start_workers`):
+spawned workers that return freed sample arrays to the OS, ignore stop signals and hand batches over in shared memory.
 - stats s: feature statistics of the training split, measured once and cached in OUT/stats.npz for the other models.
 - fmri, tconv: *first step s* from the subprocess's start (imports, dataset, model, DataLoader with params.yaml's
   workers, first batch, forward, backward, AdamW step); *steps/s* and *TR/s* over the next `--steps` steps with
   that DataLoader (training as it runs); *model TR/s* forward+backward+step on one batch held in memory (the
   model alone); *loader TR/s* the training DataLoader alone with 0, 2 and 4 workers over `--loader_batches`
-  batches after its first (the start-up, worker forks included, is reported apart; up to 2 batches per worker
+  batches after its first (the start-up, worker starts included, is reported apart; up to 2 batches per worker
   may have been prefetched by then); *epoch s* one real epoch
   with `--epoch`, else steps per epoch / steps/s, marked "extrapolated".
 - ridge: *fit s* of `RidgeModel.fit` over a lazily read whole-run training dataset (pass 1 PCA, pass 2 sums, then the
@@ -19,7 +19,7 @@ return freed sample arrays to the OS and ignore stop signals (`algonauts.train.w
   its epoch.
 - peak PSS per phase: sum of `Pss` over `/proc/PID/smaps_rollup` of the subprocess and all its descendants
   (DataLoader workers), sampled every 0.2 s by a thread; `anon` is the same sum of `Pss_Anon` at that peak (the
-  rest is file pages: memory-mapped feature files and libraries). Peak RSS of the subprocess from `os.wait4`.
+  rest is file pages: libraries and other mapped files; .npy features are read, not mapped). Peak RSS of the subprocess from `os.wait4`.
 Goals (issue 11): loader TR/s (4 workers) >= 5x the model's TR/s; peak PSS < 4 GB with 4 workers.
 """
 from __future__ import annotations
@@ -93,13 +93,10 @@ def _stats(cfg, out:Path, src):
 
 
 def _batches(ds, batch_size:int, workers:int, seed:int):
-    "A shuffled DataLoader over `ds` with training's workers (spawned, `worker_init`), started as training starts it"
-    import torch
-    from algonauts.data import collate, WORKER_CONTEXT
+    "A shuffled DataLoader over `ds` built as training builds it (`make_loader` with `worker_init`), started as training starts it"
+    from algonauts.data import make_loader
     from algonauts.train import worker_init, start_workers
-    return start_workers(torch.utils.data.DataLoader(ds, batch_size, shuffle=True, collate_fn=collate, num_workers=workers,
-                                                     worker_init_fn=worker_init, multiprocessing_context=WORKER_CONTEXT if workers else None,
-                                                     generator=torch.Generator().manual_seed(seed)))
+    return start_workers(make_loader(ds, batch_size, shuffle=True, num_workers=workers, seed=seed, worker_init=worker_init))
 
 
 def loader_rates(ds, batch_size:int, n_batches:int, mon:PSSMonitor, tag:str) -> dict:
