@@ -178,7 +178,7 @@ def feature_file(features_dir, stream_dir, clip, stream='') -> Path:
 import math
 FLOAT_DTYPES = ('float16', 'float32', 'float64')  # feature dtypes accepted
 
-class NpyRows:
+class NpyRows(np.lib.mixins.NDArrayOperatorsMixin):
     "Rows of a C-order .npy file read on demand, the file opened per read: nothing is mapped, so its pages stay in the OS cache and out of every process's memory"
     def __init__(self, path, shape:tuple, dtype, offset:int):
         self.path, self.shape, self.dtype, self.offset = Path(path), tuple(shape), np.dtype(dtype), offset
@@ -210,6 +210,8 @@ class NpyRows:
         return self.read(0, len(self))[i]  # any other index: read the rows, then index them
 
     def __array__(self, dtype=None, copy=None): x = self.read(0, len(self)); return x if dtype is None else x.astype(dtype)
+    def __array_ufunc__(self, ufunc, method, *inputs, **kw):  # operators and ufuncs (`x == 0`, `np.isfinite(x)`) on the whole array
+        return getattr(ufunc, method)(*(np.asarray(i) if isinstance(i, NpyRows) else i for i in inputs), **kw)
 
 def _npy(path):
     "`NpyRows` of a .npy file whose header matches its size and holds no Python objects (a memory map if Fortran-ordered or 0-D)"
