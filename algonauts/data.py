@@ -20,8 +20,8 @@ __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'O
            'index_runs', 'feature_file', 'NpyRows', 'open_feature', 'check_width', 'fit_length', 'read_rows',
            'check_length', 'in_split', 'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats',
            'check_finite', 'standardise', 'chunks', 'scan_feature', 'feature_stats', 'window_starts', 'window_items',
-           'fmri_stats', 'FMRIDataset', 'collate', 'lean_worker', 'check_main_guard', 'make_loader', 'split_sources',
-           'fit_stats', 'dataset']
+           'fmri_stats', 'FMRIDataset', 'collate', 'lean_worker', 'main_names', 'check_spawn', 'make_loader',
+           'split_sources', 'fit_stats', 'dataset']
 
 # %% ../nbs/01_data.ipynb #1fd86d1e
 class DataError(InputError):
@@ -505,7 +505,7 @@ def collate(samples:list) -> dict:
     return out
 
 # %% ../nbs/01_data.ipynb #e6d363b4
-import atexit, ctypes, multiprocessing, sys
+import atexit, ctypes, multiprocessing, pickletools, sys
 WORKER_CONTEXT = 'spawn'  # DataLoader workers start as fresh interpreters: they hold their own small heap, not a copy of the main process's
 M_MMAP_THRESHOLD, MMAP_THRESHOLD = -3, 128 * 1024  # glibc mallopt parameter; its default threshold in bytes
 
@@ -517,20 +517,37 @@ def lean_worker(worker_id:int=0):
         atexit.register(os._exit, 0)  # (torch aborts in one at a spawned process's exit, which reads as a crashed worker)
 
 MAIN_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__""")
+_PUSH_STR = {'SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8', 'UNICODE', 'SHORT_BINSTRING', 'BINSTRING', 'STRING'}
 
-def check_main_guard(main=None):
-    "A `ConfigError` when the main script would run again in every spawned worker (no `if __name__ == '__main__':` in it)"
+def main_names(obj) -> list:
+    "Names in `__main__` that pickling `obj` refers to: a spawned process whose `__main__` is not this one cannot load them"
+    memo, pushed, out = {}, [], []
+    for op, arg, _ in pickletools.genops(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)):
+        if op.name in _PUSH_STR: pushed.append(arg)
+        elif op.name == 'MEMOIZE': memo[len(memo)] = pushed[-1] if pushed else None
+        elif op.name in ('BINGET', 'LONG_BINGET', 'GET'): pushed.append(memo.get(int(arg)))
+        elif op.name == 'STACK_GLOBAL' and len(pushed) > 1 and pushed[-2] == '__main__': out.append(pushed[-1])
+        elif op.name in ('GLOBAL', 'INST') and arg.split(' ')[0] == '__main__': out.append(arg.split(' ', 1)[1])
+        else: pushed.append(None)  # anything else that pushes, or no push: the operands above are no longer the last two
+    return list(dict.fromkeys(out))
+
+def check_spawn(*objs, main=None):
+    "A `ConfigError` when spawned DataLoader workers could not start: the main script runs again in each (no main guard), or `objs` need `__main__` names a worker cannot import (defined in a notebook)"
     main = sys.modules.get('__main__') if main is None else main
     path = getattr(main, '__file__', None)  # none in a notebook, a papermill kernel or `python -c`
-    if path is None or not Path(path).is_file(): return
-    if not MAIN_GUARD.search(Path(path).read_text(errors='replace')):
+    if path is not None and Path(path).is_file():
+        if MAIN_GUARD.search(Path(path).read_text(errors='replace')): return  # a worker imports the script, and its definitions with it
         raise ConfigError(f"{path}: DataLoader workers start as fresh Python processes that import this script again, "
                           "so without an `if __name__ == '__main__':` block around the code that trains or predicts, each worker "
                           "would run it again; put that code in such a block, or set data.num_workers=0")
+    names = main_names(objs)
+    if names:  # a worker would fail to load them while the main process waits to hand it the rest of the data
+        raise ConfigError(f"DataLoader workers start as fresh Python processes and cannot import {names}, defined in this notebook "
+                          "or session (`__main__`): move them into a module (a .py file) and import them from there, or set num_workers=0")
 
 def make_loader(ds, batch_size:int, shuffle=False, num_workers=0, seed=0, sampler=None, worker_init=lean_worker, pin_memory=False):
     "The DataLoader of `ds` (training's and any other): the package's collate, a seeded order, spawned workers set up by `worker_init`"
-    if num_workers: check_main_guard()
+    if num_workers: check_spawn(ds, sampler, worker_init)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, sampler=sampler, num_workers=num_workers,
                                        collate_fn=collate, generator=torch.Generator().manual_seed(seed), pin_memory=pin_memory,
                                        worker_init_fn=worker_init, multiprocessing_context=WORKER_CONTEXT if num_workers else None)
