@@ -526,9 +526,10 @@ def main_names(obj) -> list:
         if op.name in _PUSH_STR: pushed.append(arg)
         elif op.name == 'MEMOIZE': memo[len(memo)] = pushed[-1] if pushed else None
         elif op.name in ('BINGET', 'LONG_BINGET', 'GET'): pushed.append(memo.get(int(arg)))
-        elif op.name == 'STACK_GLOBAL' and len(pushed) > 1 and pushed[-2] == '__main__': out.append(pushed[-1])
-        elif op.name in ('GLOBAL', 'INST') and arg.split(' ')[0] == '__main__': out.append(arg.split(' ', 1)[1])
-        else: pushed.append(None)  # anything else that pushes, or no push: the operands above are no longer the last two
+        else:  # anything else: what it pushes (if anything) is not a string we follow
+            if op.name == 'STACK_GLOBAL' and len(pushed) > 1 and pushed[-2] == '__main__': out.append(pushed[-1])
+            if op.name in ('GLOBAL', 'INST') and arg.split(' ')[0] == '__main__': out.append(arg.split(' ', 1)[1])
+            pushed.append(None)
     return list(dict.fromkeys(out))
 
 def check_spawn(*objs, main=None):
