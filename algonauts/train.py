@@ -12,7 +12,7 @@ import numpy as np, torch
 from fastcore.basics import patch
 import algonauts
 from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate, valid_keys, set_key
-from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, collate, DataError, feature_file, lean_worker, make_loader
+from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, DataError, feature_file, lean_worker, make_loader
 from .model import build_model
 from .encoder import Encoder, get_device, amp_dtype, _to, open_run
 from .loss import make_loss
