@@ -17,9 +17,9 @@ __all__ = ['SPACE', 'TASKS', 'TEST_SETS', 'KEY_RE', 'FRIENDS_RE', 'MOVIE_RE', 'O
            'FLOAT_DTYPES', 'SPLITS', 'STD_FLOOR', 'CHUNK', 'WORKER_CONTEXT', 'M_MMAP_THRESHOLD', 'MMAP_THRESHOLD',
            'MAIN_GUARD', 'DataError', 'fmri_path', 'atlas_path', 'samples_path', 'parse_key', 'make_key', 'clip_kind',
            'clip_name', 'clip_stems', 'season', 'movie', 'Run', 'check_dir', 'read_mark', 'check_complete', 'open_h5',
-           'index_runs', 'feature_file', 'NpyRows', 'open_feature', 'check_width', 'fit_length', 'read_rows',
-           'check_length', 'in_split', 'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats',
-           'check_finite', 'standardise', 'chunks', 'scan_feature', 'feature_stats', 'window_starts', 'window_items',
+           'index_runs', 'feature_file', 'NpyRows', 'open_feature', 'check_width', 'fit_length', 'check_length',
+           'in_split', 'Source', 'group_runs', 'target_samples', 'test_sources', 'FeatureStats', 'check_finite',
+           'standardise_', 'standardise', 'chunks', 'scan_feature', 'feature_stats', 'window_starts', 'window_items',
            'fmri_stats', 'FMRIDataset', 'collate', 'lean_worker', 'main_names', 'check_spawn', 'make_loader',
            'split_sources', 'fit_stats', 'dataset']
 
@@ -187,9 +187,12 @@ class NpyRows(np.lib.mixins.NDArrayOperatorsMixin):
     def __len__(self): return self.shape[0]
     def __repr__(self): return f"NpyRows({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
 
-    def read(self, start:int, stop:int) -> np.ndarray:
-        "Rows `start..stop` (0 <= start <= stop <= len) as a new array"
-        out = np.empty((stop - start,) + self.shape[1:], self.dtype)
+    def read(self, start:int, stop:int, out:np.ndarray=None) -> np.ndarray:
+        "Rows `start..stop` (0 <= start <= stop <= len) as a new array, or into `out` (C-contiguous, of their shape and dtype)"
+        shape = (stop - start,) + self.shape[1:]
+        if out is None: out = np.empty(shape, self.dtype)
+        elif out.shape != shape or out.dtype != self.dtype or not out.flags.c_contiguous:
+            raise ValueError(f"out: {out.dtype} {out.shape}; expected a C-contiguous {self.dtype} array of shape {shape}")
         buf, pos = memoryview(out.reshape(-1).view(np.uint8)), self.offset + start * self.row
         with open(self.path, 'rb', buffering=0) as f:
             f.seek(pos); got = 0
@@ -258,12 +261,6 @@ def fit_length(x, n:int):
     x = np.asarray(x[:n])
     if len(x) == 0: raise DataError("empty feature array")
     return np.concatenate([x, np.repeat(x[-1:], n - len(x), 0)]) if len(x) < n else x
-
-def read_rows(x, start:int, stop:int) -> np.ndarray:
-    "Rows `start..stop` of lazy `x`, edge-padded past its end, read without loading the rest; a writable array"
-    n = len(x)
-    if start >= n: return np.repeat(np.asarray(x[n-1:n]), stop - start, 0)
-    return np.require(fit_length(x[start:min(stop, n)], stop - start), requirements='W')  # a memory map's rows are copied
 
 def check_length(rows:int, n_tr:int, path, clip, stream, max_mismatch:int, target='the fMRI run'):
     "A `DataError` naming file, clip and both lengths when `rows` and `n_tr` differ by more than `max_mismatch`"
@@ -346,10 +343,14 @@ def check_finite(x, path, what, start=0):
         raise DataError(f"{path}: {what} contains NaN or Inf (first at row {start + int(np.argwhere(~np.isfinite(x))[0][0])})")
     return x
 
+def standardise_(x:torch.Tensor, stats:FeatureStats, stream:str) -> torch.Tensor:
+    "Float32 features `x` (...,D) standardised in place with the mean and std of `stream` in `stats`, on `x`'s device"
+    return x.sub_(torch.from_numpy(stats.mean[stream]).to(x.device)).div_(torch.from_numpy(stats.std[stream]).to(x.device))
+
 def standardise(x:np.ndarray, stats:FeatureStats=None, stream:str='') -> torch.Tensor:
     "Features `x` (T,D) as a new float32 tensor, standardised with the mean and std of `stream` in `stats` when given"
     t = torch.empty(x.shape, dtype=torch.float32); t.copy_(torch.from_numpy(x))  # one pass: copy and convert
-    return t if stats is None else t.sub_(torch.from_numpy(stats.mean[stream])).div_(torch.from_numpy(stats.std[stream]))
+    return t if stats is None else standardise_(t, stats, stream)
 
 def _stamp(path) -> tuple: st = os.stat(path); return (str(path), st.st_size, st.st_mtime_ns)
 
@@ -412,10 +413,12 @@ class FMRIDataset(torch.utils.data.Dataset):
         self.streams, self.subjects = list(cfg.input_dims), list(cfg.data.subjects)
         self.files = {(s.clip, st): feature_file(cfg.paths.features_dir, cfg.features[st], s.clip, st)
                       for s in self.sources for st in self.streams}
-        rows, self.present = {}, {}  # (clip, stream) -> rows, present
+        rows, self.present, dtypes = {}, {}, {}  # (clip, stream) -> rows, present; stream -> dtypes of its files
         for (clip, st), p in self.files.items():
             x = check_width(open_feature(p), p, st, cfg.input_dims[st])
             rows[clip, st], self.present[clip, st] = len(x), scan_feature(p, st, x)
+            dtypes.setdefault(st, set()).add(np.dtype(x.dtype).name)
+        self.dtypes = {st: torch.float16 if dtypes.get(st) == {'float16'} else torch.float32 for st in self.streams}  # of a batch's features
         for s in self.sources:
             target = f"the fMRI run of {s.subject}" if s.runs else f"target_sample_number of {s.subject}"
             for st in self.streams: check_length(rows[s.clip, st], s.n_tr, self.files[s.clip, st], s.clip, st, cfg.data.max_length_mismatch, target)
@@ -446,56 +449,117 @@ def _handle(self:FMRIDataset, path, key=None):
     return self._open[path, key]
 
 @patch
-def _run_rows(self:FMRIDataset, run:Run, start, stop):
-    "Rows `start..stop` of `run` (T,P float32), z-scored per parcel with the whole run's statistics when `data.zscore_fmri`"
-    try: x = np.asarray(self._handle(run.path, run.key)[start:stop], 'f4')
-    except OSError as e: raise DataError(f"{run.path}: cannot read {run.key} ({e})") from None
-    if self.zstats is None: return check_finite(x, run.path, f"fMRI {run.key}", start)
+def _run_rows(self:FMRIDataset, out:torch.Tensor, run:Run, start:int):
+    "Rows `start..start+len(out)` of `run` into `out` (T,P float32), z-scored per parcel with the whole run's statistics when `data.zscore_fmri`"
+    try: self._handle(run.path, run.key).read_direct(out.numpy(), np.s_[start:start + len(out)])
+    except (OSError, TypeError, ValueError) as e: raise DataError(f"{run.path}: cannot read rows {start}..{start + len(out)} of {run.key} ({e})") from None
+    if self.zstats is None: check_finite(out.numpy(), run.path, f"fMRI {run.key}", start); return out
     m, s = self.zstats[self.zrow[str(run.path), run.key]]
-    return (x - m) / s
+    return out.sub_(torch.from_numpy(m)).div_(torch.from_numpy(s))
 
 # %% ../nbs/01_data.ipynb #f84c001d
-@patch
-def _feats(self:FMRIDataset, src:Source, start, length):
-    "Normalised features `{stream: T,D}` and presence `S` of one sample; streams absent from the clip are zeros"
-    feats, present = {}, [self.present[src.clip, st] for st in self.streams]
-    for st, on in zip(self.streams, present):
-        if not on: feats[st] = torch.zeros(length, self.cfg.input_dims[st]); continue
-        path = self.files[(src.clip, st)]
-        x = standardise(read_rows(self._handle(path), start, start + length), self.stats if self.cfg.data.normalize_features else None, st)
-        feats[st] = x; check_finite(x.numpy(), path, f"stream {st!r}", start)
-    return feats, torch.tensor(present)
+def _to(b:dict, device) -> dict:
+    "Batch `b`'s tensors on `device` (nested dicts too); other values as they are"
+    return {k: ({s: x.to(device, non_blocking=True) for s, x in v.items()} if isinstance(v, dict) else
+                v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in b.items()}
 
 @patch
-def __getitem__(self:FMRIDataset, i):
-    si, start, length, lead = (int(v) for v in self.items[i])
-    src = self.sources[si]
-    valid = min(length, src.n_tr - start)
-    feats, present = self._feats(src, start, length)
-    mask = torch.arange(length) < valid
-    out = dict(feats=feats, present=present, subject=self.subjects.index(src.subject), mask=mask,
-               loss_mask=mask & (torch.arange(length) >= lead), clip=src.clip, start=start)
-    if src.runs:
-        y = np.mean([self._run_rows(r, start, start + valid) for r in src.runs], 0)
-        out['fmri'] = torch.from_numpy(np.concatenate([y, np.zeros((length - valid, N_PARCELS), 'f4')]).astype('f4'))
+def _read_feats(self:FMRIDataset, out:torch.Tensor, src:Source, stream:str, start:int):
+    "Rows `start..start+len(out)` of `stream` of `src`'s clip into `out` (T,D), as the file holds them, edge-padded past its end"
+    x = self._handle(self.files[src.clip, stream]); n = len(x)
+    a = min(start, n - 1); k = max(min(start + len(out), n) - a, 1)  # rows the file has (its last one when `start` is past its end)
+    if isinstance(x, NpyRows) and x.dtype == out.numpy().dtype: x.read(a, a + k, out[:k].numpy())  # straight into the batch
+    else: out[:k].copy_(torch.from_numpy(np.require(x[a:a + k], requirements='W')))  # converted (a memory map's rows copied)
+    if k < len(out): out[k:] = out[k - 1]
+
+@patch
+def _read_fmri(self:FMRIDataset, out:torch.Tensor, src:Source, start:int):
+    "The mean over `src`'s runs (repeats) of their rows `start..start+len(out)` into `out` (T,P float32)"
+    self._run_rows(out, src.runs[0], start)
+    if len(src.runs) > 1:
+        y = torch.empty_like(out)
+        for r in src.runs[1:]: out.add_(self._run_rows(y, r, start))
+        out.div_(len(src.runs))
+
+@patch
+def batch(self:FMRIDataset, indices) -> dict:
+    """Samples `indices` as one batch, read straight into its tensors (in shared memory in a DataLoader worker): feats B,T,D
+    as the files hold them (`dtypes`: float16 when all of a stream's files are; zeros for a stream absent from a clip), length B
+    (rows of each sample), present B,S, subject B, mask and loss_mask B,T, clip, start B, and fmri B,T,P (float32) when the
+    sources have runs; T is the longest sample, and everything is zero (False) past a sample's end. `prepare` makes it model input"""
+    items = self.items[np.asarray(indices, dtype=np.int64)].tolist()
+    srcs, B, S = [self.sources[si] for si, *_ in items], len(items), len(self.streams)
+    n, valid = max(L for *_, L, _ in items), [min(L, s.n_tr - a) for (_, a, L, _), s in zip(items, srcs)]
+    present = [[self.present[s.clip, st] for st in self.streams] for s in srcs]
+    spec = {**{st: (self.dtypes[st], (B, n, self.cfg.input_dims[st])) for st in self.streams},
+            **({'fmri': (torch.float32, (B, n, N_PARCELS))} if srcs[0].runs else {}),
+            'length': (torch.int64, (B,)), 'present': (torch.bool, (B, S)), 'subject': (torch.int64, (B,)),
+            'mask': (torch.bool, (B, n)), 'loss_mask': (torch.bool, (B, n)), 'start': (torch.int64, (B,))}
+    x = _carve(spec)  # one block of memory for the whole batch
+    for b, ((_, a, L, _), s) in enumerate(zip(items, srcs)):
+        for k, st in enumerate(self.streams):
+            o = x[st][b]; o[L:].zero_()
+            if present[b][k]: self._read_feats(o[:L], s, st, a)
+            else: o[:L].zero_()
+        if 'fmri' in x: y = x['fmri'][b]; self._read_fmri(y[:valid[b]], s, a); y[valid[b]:].zero_()
+    t = torch.arange(n)
+    x['mask'].copy_(t < torch.tensor(valid)[:, None]); x['loss_mask'].copy_(x['mask'] & (t >= torch.tensor([l for *_, l in items])[:, None]))
+    for k, v in dict(length=[L for *_, L, _ in items], present=present, subject=[self.subjects.index(s.subject) for s in srcs],
+                     start=[a for _, a, *_ in items]).items(): x[k].copy_(torch.tensor(v).reshape(x[k].shape))
+    return dict(feats={st: x.pop(st) for st in self.streams}, **x, clip=[s.clip for s in srcs])
+
+@patch
+def prepare(self:FMRIDataset, b:dict, device='cpu') -> dict:
+    """Batch `b` of `batch` ready for a model on `device`: moved there, its features float32 standardised with the dataset's
+    statistics (there: a DataLoader hands over half the bytes of float16 files); rows past a sample's length and absent streams
+    stay zero. `b` itself is left as it was; a batch prepared already (no `length`) is only moved"""
+    if 'length' not in b: return _to(b, device)
+    out = _to({k: v for k, v in b.items() if k not in ('feats', 'length')}, device)
+    norm, out['feats'] = self.stats is not None and self.cfg.data.normalize_features, {}
+    for k, st in enumerate(self.streams):
+        raw = b['feats'][st]; x = raw.to(device, non_blocking=True)
+        x = out['feats'][st] = x.to(torch.float32, copy=x is raw)  # a new tensor
+        if not norm: continue
+        rows = [(i, L) for i, (L, p) in enumerate(zip(b['length'].tolist(), b['present'][:, k].tolist())) if p]
+        if len(rows) == len(x) and all(L == x.shape[1] for _, L in rows): standardise_(x, self.stats, st)  # the usual batch: one pass
+        else:
+            for i, L in rows: standardise_(x[i, :L], self.stats, st)
     return out
 
+@patch
+def __getitems__(self:FMRIDataset, indices) -> dict: return self.batch(indices)  # what a DataLoader asks for: the whole batch at once
+
+@patch
+def __getitem__(self:FMRIDataset, i) -> dict:
+    "Sample `i`, prepared on the CPU: `prepare(batch([i]))` without the batch axis (subject and start as ints, clip as a string)"
+    b = self.prepare(self.batch([i]))
+    out = {k: v[0] for k, v in b.items() if k != 'feats'}
+    out['feats'], out['subject'], out['start'] = {st: x[0] for st, x in b['feats'].items()}, int(out['subject']), int(out['start'])
+    return out
+
+
 # %% ../nbs/01_data.ipynb #9cc6ceea
-def _empty(like:torch.Tensor, shape:tuple) -> torch.Tensor:
-    "An uninitialised tensor of `like`'s dtype; in a DataLoader worker in shared memory, so the batch reaches the main process without another copy"
-    if torch.utils.data.get_worker_info() is None: return like.new_empty(shape)
-    return like.new(like._typed_storage()._new_shared(math.prod(shape), device=like.device)).resize_(shape)  # as torch's default_collate
+def _carve(spec:dict) -> dict:
+    """Uninitialised CPU tensors `{name: (dtype, shape)}` carved from one storage; in a DataLoader worker one segment of shared
+    memory, which reaches the main process as one file handle, without another copy"""
+    offsets, size = {}, 0
+    for k, (dtype, shape) in spec.items(): offsets[k] = size = -(-size // 64) * 64; size += math.prod(shape) * dtype.itemsize
+    st = torch.UntypedStorage(size) if torch.utils.data.get_worker_info() is None else torch.UntypedStorage._new_shared(size)
+    return {k: torch.empty(0, dtype=dtype).set_(st, offsets[k] // dtype.itemsize, shape) for k, (dtype, shape) in spec.items()}
+
+def _empty(dtype:torch.dtype, shape:tuple) -> torch.Tensor: return _carve({'x': (dtype, shape)})['x']
 
 def _stack(xs:list, n:int) -> torch.Tensor:
     "Tensors `xs` (T_i, ...) as one B,n,... tensor, zero past each one's end"
-    out = _empty(xs[0], (len(xs), n) + tuple(xs[0].shape[1:]))
+    out = _empty(xs[0].dtype, (len(xs), n) + tuple(xs[0].shape[1:]))
     for o, x in zip(out, xs): o[:len(x)] = x; o[len(x):] = 0
     return out
 
 def _loss_mask(s): m = s.get('loss_mask'); return m if m is not None and len(m) == len(s['mask']) else s['mask']
 
-def collate(samples:list) -> dict:
-    "Stack samples into a batch, padding the time axis: feats B,T,D; mask, loss_mask B,T; fmri B,T,P"
+def collate(samples:list|dict) -> dict:
+    "Stack samples (dicts of `FMRIDataset[i]`'s keys) into a batch, padding the time axis: feats B,T,D; mask, loss_mask B,T; fmri B,T,P. A batch (`FMRIDataset.batch`) passes as it is"
+    if isinstance(samples, dict): return samples
     n = max(len(s['mask']) for s in samples)
     out = dict(feats={k: _stack([s['feats'][k] for s in samples], n) for k in samples[0]['feats']},
                present=torch.stack([s['present'] for s in samples]), subject=torch.tensor([s['subject'] for s in samples]),

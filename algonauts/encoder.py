@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, torch, yaml
 from fastcore.basics import patch
 from .config import Config, PathsCfg, N_PARCELS, ConfigError, from_yaml, checkpoint_root, resolve_paths, safe_name
-from .data import DataError, FMRIDataset, FeatureStats, collate, check_finite, standardise
+from .data import DataError, FMRIDataset, FeatureStats, collate, check_finite, standardise, _to
 from .model import build_model
 
 # %% auto #0
@@ -34,10 +34,6 @@ def amp_dtype(precision, device) -> torch.dtype | None:
     return {'bf16': torch.bfloat16, 'fp16': torch.float16}[precision]
 
 # %% ../nbs/05a_encoder.ipynb #375b22c0
-def _to(b, device):
-    return {k: ({s: x.to(device, non_blocking=True) for s, x in v.items()} if isinstance(v, dict) else
-                v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in b.items()}
-
 @torch.no_grad()
 def predict_sample(model, sample:dict, window:int, device, dtype=None, batch:int=32) -> np.ndarray:
     "Prediction `T,P` for one whole-run sample"

@@ -14,7 +14,7 @@ import algonauts
 from .config import Config, N_PARCELS, to_dict, to_yaml, from_yaml, checkpoint_root, ConfigError, atomic, safe_name, validate, valid_keys, set_key
 from .data import dataset, split_sources, fit_stats, FeatureStats, FMRIDataset, DataError, feature_file, lean_worker, make_loader
 from .model import build_model
-from .encoder import Encoder, get_device, amp_dtype, _to, open_run
+from .encoder import Encoder, get_device, amp_dtype, open_run
 from .loss import make_loss
 from .extract import SPEC_FILE
 from . import metrics
@@ -173,7 +173,7 @@ class DeviceCB(Callback):
             self.tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         learn.fwd = torch.compile(learn.model) if learn.cfg.train.compile else learn.model  # predictions use the model itself
-    def before_batch(self, learn): learn.batch = _to(learn.batch, learn.device)
+    def before_batch(self, learn): learn.batch = learn.train_ds.prepare(learn.batch, learn.device)  # features standardised there
     def after_fit(self, learn):
         if hasattr(self, 'tf32'): torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.tf32
 

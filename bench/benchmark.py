@@ -9,7 +9,7 @@ and scores both against the simulation's ground truth under two metrics from the
 `new` = the challenge server's rules (`metrics.score` defaults: each run trimmed by 5 TRs, OOD scored per film
 then averaged) and `old` = the one-series metric used before (`trim=0, group='none'`: all of a subject's clips as
 one series, untrimmed). A second subprocess per trainable model measures training throughput in TRs per second:
-the DataLoader alone (no model) against the model alone (forward, backward and AdamW step on one batch in memory).
+the DataLoader alone (no model) against the model alone (preparing the batch, forward, backward and AdamW step on one batch in memory).
 
 Run folders are `OUT/checkpoints/bench-<kind>[-<variant>]-s<seed>`; one that is already finished in OUT is reused
 (marked `reused`, its fit time not measured again). `--seeds N` fits seeds 0..N-1 of every model and scores the
@@ -114,14 +114,13 @@ def throughput(sim:Path, out:Path, kind:str, steps:int=20, warmup:int=3, overrid
     "TRs per second of the training DataLoader alone (one full epoch) and of the model alone (`steps` steps, one batch)"
     import torch
     from algonauts import train as T
-    from algonauts.data import split_sources, fit_stats, FMRIDataset, collate
+    from algonauts.data import split_sources, fit_stats, FMRIDataset, make_loader
     from algonauts.model import build_model
     from algonauts.loss import make_loss
     cfg = _config(sim, out, kind, overrides=overrides)
     src = split_sources(cfg, 'train')
     ds = FMRIDataset(cfg, src, fit_stats(cfg, src))
-    loader = lambda: torch.utils.data.DataLoader(ds, cfg.train.batch_size, shuffle=True, collate_fn=collate,
-                                                 num_workers=cfg.data.num_workers, generator=torch.Generator().manual_seed(0))
+    loader = lambda: make_loader(ds, cfg.train.batch_size, shuffle=True, num_workers=cfg.data.num_workers)  # as training builds it
     res = {}
     for name in ('loader_first', 'loader'):  # the first epoch also reads each run once for its z-score statistics
         t, n = time.time(), 0
@@ -131,8 +130,9 @@ def throughput(sim:Path, out:Path, kind:str, steps:int=20, warmup:int=3, overrid
     model, loss_fn = build_model(cfg).train(), make_loss(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     b = next(iter(loader()))
-    def step():  # as Learner.one_batch: the model sees `mask` (lead-in included), the loss takes `loss_mask`
-        loss = loss_fn.on_batch(model(b['feats'], b['subject'], b['mask'], b['present']), b, model)['total']
+    def step():  # as Learner.one_batch: the batch prepared (features float32, standardised), the model sees `mask`
+        p = ds.prepare(b)  # (lead-in included), the loss takes `loss_mask`
+        loss = loss_fn.on_batch(model(p['feats'], p['subject'], p['mask'], p['present']), p, model)['total']
         opt.zero_grad(set_to_none=True); loss.backward()
         if cfg.train.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
         opt.step()
@@ -276,7 +276,7 @@ def main(argv=None):
         '(whole-run windows get none); wall and peak RSS are those of the fit\'s own subprocess (`os.wait4`); load 1 min = '
         'the machine\'s 1-minute load average at the start and end of that subprocess (shared machine: times depend on '
         'it, scores do not); throughput counts the TRs the model sees: loader = iterating the training DataLoader with no '
-        'model, model = forward+backward+AdamW step on one batch held in memory.', '', table(rows, tput), ''] +
+        'model, model = preparing the batch (features float32, standardised) + forward+backward+AdamW step on one batch held in memory.', '', table(rows, tput), ''] +
         (['## Seed ensembles', '', ensemble_table(ens), ''] if ens else []))
     print(text)
     a.results.write_text(text)

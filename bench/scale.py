@@ -4,11 +4,12 @@
 
 Each model runs in its own subprocess (`--worker`) on `configs/params.yaml` with `model.kind` set, 2 torch threads.
 Every DataLoader is built and started as training does it (`algonauts.data.make_loader`, `algonauts.train.start_workers`):
-spawned workers that return freed sample arrays to the OS, ignore stop signals and hand batches over in shared memory.
+spawned workers that ignore stop signals and read each batch (`FMRIDataset.batch`) straight into one segment of shared
+memory, features as the files hold them (float16 here); the training step prepares it (`FMRIDataset.prepare`: float32, standardised).
 - stats s: feature statistics of the training split, measured once and cached in OUT/stats.npz for the other models.
 - fmri, tconv: *first step s* from the subprocess's start (imports, dataset, model, DataLoader with params.yaml's
   workers, first batch, forward, backward, AdamW step); *steps/s* and *TR/s* over the next `--steps` steps with
-  that DataLoader (training as it runs); *model TR/s* forward+backward+step on one batch held in memory (the
+  that DataLoader (training as it runs); *model TR/s* prepare+forward+backward+step on one batch held in memory (the
   model alone); *loader TR/s* the training DataLoader alone with 0, 2 and 4 workers over `--loader_batches`
   batches after its first (the start-up, worker starts included, is reported apart; up to 2 batches per worker
   may have been prefetched by then); *epoch s* one real epoch
@@ -128,8 +129,9 @@ def train_task(cfg, out:Path, a, mon:PSSMonitor) -> dict:
     T.seed_everything(cfg.train.seed)
     model, loss_fn = build_model(cfg).train(), make_loss(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
-    def step(b):
-        loss = loss_fn(model(b['feats'], b['subject'], b['mask'], b['present']), b['fmri'], b['mask'], model)['total']
+    def step(b):  # as training: the batch prepared (features float32, standardised), forward, backward, AdamW step
+        b = ds.prepare(b)
+        loss = loss_fn.on_batch(model(b['feats'], b['subject'], b['mask'], b['present']), b, model)['total']  # over b['loss_mask']
         opt.zero_grad(set_to_none=True); loss.backward()
         if cfg.train.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
         opt.step()
