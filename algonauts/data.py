@@ -540,11 +540,13 @@ def __getitem__(self:FMRIDataset, i) -> dict:
 
 # %% ../nbs/01_data.ipynb #9cc6ceea
 def _carve(spec:dict) -> dict:
-    """Uninitialised CPU tensors `{name: (dtype, shape)}` carved from one storage; in a DataLoader worker one segment of shared
-    memory, which reaches the main process as one file handle, without another copy"""
+    """Uninitialised CPU tensors `{name: (dtype, shape)}`. In a DataLoader worker they are carved from one segment of shared
+    memory, which reaches the main process as one file handle, without another copy (and lives while any of them does);
+    elsewhere each has its own memory, so that keeping one (a run's fMRI) keeps nothing else"""
+    if torch.utils.data.get_worker_info() is None: return {k: torch.empty(shape, dtype=dtype) for k, (dtype, shape) in spec.items()}
     offsets, size = {}, 0
     for k, (dtype, shape) in spec.items(): offsets[k] = size = -(-size // 64) * 64; size += math.prod(shape) * dtype.itemsize
-    st = torch.UntypedStorage(size) if torch.utils.data.get_worker_info() is None else torch.UntypedStorage._new_shared(size)
+    st = torch.UntypedStorage._new_shared(size)
     return {k: torch.empty(0, dtype=dtype).set_(st, offsets[k] // dtype.itemsize, shape) for k, (dtype, shape) in spec.items()}
 
 def _empty(dtype:torch.dtype, shape:tuple) -> torch.Tensor: return _carve({'x': (dtype, shape)})['x']
